@@ -25,7 +25,12 @@ struct cu_arena_defer {
 static struct cu_arena_block *
 block_new(size_t size)
 {
-	struct cu_arena_block *b = cu_malloc(sizeof(*b) + size);
+	struct cu_arena_block *b;
+
+	/* A wrapped sum would allocate a small block and hand out a huge span of it. */
+	if (size > SIZE_MAX - sizeof(*b))
+		cu_die("arena allocation too large");
+	b = cu_malloc(sizeof(*b) + size);
 
 	b->ab_next = NULL;
 	b->ab_size = size;

@@ -41,7 +41,8 @@ cu_buf_prepare(struct cu_buf *b, size_t n)
 {
 	size_t need, cap;
 
-	if (n > b->bf_max || b->bf_len > b->bf_max - n)
+	/* The last test keeps need below from wrapping to 0 when bf_max is SIZE_MAX. */
+	if (n > b->bf_max || b->bf_len > b->bf_max - n || n >= SIZE_MAX - b->bf_len)
 		return NULL;
 	need = b->bf_len + n + 1; /* room for the NUL */
 	if (need > b->bf_cap) {
@@ -122,11 +123,22 @@ cu_buf_printf(struct cu_buf *b, const char *fmt, ...)
 	return rc;
 }
 
+/* An escape that fails part-way would leave a half-escaped tail; undo it so a failed call
+ * changes nothing, as a failed cu_buf_append() does. */
+static int
+undo(struct cu_buf *b, size_t len)
+{
+	b->bf_len = len;
+	if (b->bf_ptr != NULL)
+		b->bf_ptr[len] = '\0';
+	return -1;
+}
+
 int
 cu_buf_json_escape(struct cu_buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i, run = 0;
+	size_t i, run = 0, start = b->bf_len;
 
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
@@ -136,7 +148,7 @@ cu_buf_json_escape(struct cu_buf *b, const char *s, size_t n)
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
 		if (cu_buf_append(b, s + run, i - run) != 0)
-			return -1;
+			return undo(b, start);
 		run = i + 1;
 		esc[0] = '\\';
 		switch (c) {
@@ -171,15 +183,17 @@ cu_buf_json_escape(struct cu_buf *b, const char *s, size_t n)
 			break;
 		}
 		if (cu_buf_append(b, esc, elen) != 0)
-			return -1;
+			return undo(b, start);
 	}
-	return cu_buf_append(b, s + run, n - run);
+	if (cu_buf_append(b, s + run, n - run) != 0)
+		return undo(b, start);
+	return 0;
 }
 
 int
 cu_buf_html_escape(struct cu_buf *b, const char *s, size_t n)
 {
-	size_t i, run = 0;
+	size_t i, run = 0, start = b->bf_len;
 
 	for (i = 0; i < n; i++) {
 		const char *ent;
@@ -204,10 +218,12 @@ cu_buf_html_escape(struct cu_buf *b, const char *s, size_t n)
 			continue;
 		}
 		if (cu_buf_append(b, s + run, i - run) != 0 || cu_buf_puts(b, ent) != 0)
-			return -1;
+			return undo(b, start);
 		run = i + 1;
 	}
-	return cu_buf_append(b, s + run, n - run);
+	if (cu_buf_append(b, s + run, n - run) != 0)
+		return undo(b, start);
+	return 0;
 }
 
 char *

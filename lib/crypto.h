@@ -28,7 +28,8 @@ size_t cu_base64url_enc_len(size_t n); /* unpadded */
 void cu_base64_encode(char *out, const void *in, size_t n);
 void cu_base64url_encode(char *out, const void *in, size_t n);
 /* Decode into out (room for n * 3 / 4 + 3 bytes); *outlen gets the length. -1 on any
- * character outside the alphabet, bad padding, or bad length. base64url accepts no padding
+ * character outside the alphabet (whitespace included), bad padding, nonzero unused bits in the
+ * last character (so each input has one encoding), or bad length. base64url accepts no padding
  * or correct padding; base64 wants padding. */
 int cu_base64_decode(void *out, size_t *outlen, const char *in, size_t n)
 	__attribute__((warn_unused_result));
@@ -37,7 +38,8 @@ int cu_base64url_decode(void *out, size_t *outlen, const char *in, size_t n)
 
 /* Lower-case hex into out[2n + 1]. */
 void cu_hex_encode(char *out, const void *in, size_t n);
-/* n must be even; out holds n / 2 bytes. -1 on a non-hex character or odd length. */
+/* n must be even; out holds n / 2 bytes. Either case is accepted. -1 on a non-hex character or
+ * odd length. */
 int cu_hex_decode(void *out, const char *in, size_t n) __attribute__((warn_unused_result));
 
 #endif

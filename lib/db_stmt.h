@@ -8,7 +8,11 @@
 
 #define CU_DB_STMTS(X)                                                                             \
 	X(PING, 0, "SELECT 1")                                                                     \
-	X(MIGRATION_LATEST, 0, "SELECT coalesce(max(version), 0) FROM schema_migrations")
+	/* migrate */                                                                              \
+	X(MIGRATION_LOCK, 1, "SELECT pg_advisory_lock($1::bigint)")                                \
+	X(MIGRATION_UNLOCK, 1, "SELECT pg_advisory_unlock($1::bigint)")                            \
+	X(MIGRATION_APPLIED, 0, "SELECT version, name FROM schema_migrations ORDER BY version")    \
+	X(MIGRATION_RECORD, 2, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)")
 
 enum cu_db_stmt {
 #define CU_DB_STMT_ENUM_(name, nparams, sql) CU_DB_STMT_##name,

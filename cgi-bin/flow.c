@@ -1,0 +1,17 @@
+/*
+ * flow.fcgi: /api/v3/flows/executor/, the flow executor.
+ * The prefix is routed here already; paths it does not serve answer authentik's JSON 404.
+ */
+#include "server.h"
+
+static const struct cu_route routes[] = {
+	{0, NULL, NULL, 0, 0},
+};
+
+static const struct cu_app app = {"flow", routes, 0};
+
+int
+main(int argc, char **argv)
+{
+	return cu_server_main(&app, argc, argv);
+}

@@ -1,0 +1,44 @@
+#!/bin/bash
+# make bench: wrk against a stack of its own, every router, every route in one run, each route's
+# rate also shown as a ratio to the bare libfcgi responder behind the same router.
+# BENCH_SECONDS (default 5), BENCH_THREADS (2), BENCH_CONNECTIONS (32).
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+export B=${B:-build}
+secs=${BENCH_SECONDS:-5} threads=${BENCH_THREADS:-2} conns=${BENCH_CONNECTIONS:-32}
+
+S=$(mktemp -d /tmp/custos-bench.XXXXXX); chmod 755 "$S"
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+export CUSTOS_LISTEN__HTTP=127.0.0.1:$(free_port)
+export CU_STACK_APACHE_PORT=$(free_port) CU_STACK_APACHE_PROXY_PORT=$(free_port)
+export CU_STACK_PG_PORT=$(free_port) CU_STACK_REDIS_PORT=$(free_port)
+export CU_STACK_BENCH=1 CUSTOS_LOG_LEVEL=warning
+trap 'scripts/stack.sh stop "$S" >/dev/null 2>&1; rm -rf "$S"' EXIT
+scripts/stack.sh start "$S" lighttpd apache-proxy apache >/dev/null || { echo "bench: the stack did not start"; exit 1; }
+
+routes=(/static/bench-100b.txt /bench/bare/ /-/health/live/ /-/health/ready/ /api/v3/root/config/)
+declare -A port=([lighttpd]=${CUSTOS_LISTEN__HTTP##*:} [apache-proxy]=$CU_STACK_APACHE_PROXY_PORT [apache-fcgid]=$CU_STACK_APACHE_PORT)
+
+printf '%-14s %-24s %12s %10s %10s %8s\n' router route req/s p50 p99 vs-bare
+for router in lighttpd apache-proxy apache-fcgid; do
+	p=${port[$router]}
+	# Warm every route (processes spawned, statements prepared) before measuring.
+	for r in "${routes[@]}"; do for i in 1 2 3 4 5 6 7 8; do curl -fsS -o /dev/null "http://127.0.0.1:$p$r"; done; done
+	declare -A rate=()
+	for r in "${routes[@]}"; do
+		out=$(wrk -t"$threads" -c"$conns" -d"${secs}s" --latency "http://127.0.0.1:$p$r" 2>&1)
+		rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
+		p50=$(awk '$1=="50%" {print $2}' <<<"$out")
+		p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+		errs=$(awk '/Non-2xx or 3xx responses/ {print $5}' <<<"$out")
+		rate[$r]=${rps:-0}
+		ratio=-
+		if [ -n "${rate[/bench/bare/]:-}" ] && [ "$r" != /static/bench-100b.txt ]; then
+			ratio=$(awk -v a="${rps:-0}" -v b="${rate[/bench/bare/]}" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "-" }')
+		fi
+		printf '%-14s %-24s %12s %10s %10s %8s%s\n' "$router" "$r" "${rps:-0}" "${p50:--}" "${p99:--}" "$ratio" \
+			"${errs:+  (non-2xx: $errs)}"
+	done
+	unset rate
+done

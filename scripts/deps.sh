@@ -1,0 +1,39 @@
+#!/bin/bash
+# Installs the Debian packages custos needs to build, run and test, when any is missing.
+# Quiet when everything is present; safe to run again.
+set -euo pipefail
+
+pkgs=(
+	# build
+	gcc make pkg-config clang libclang-rt-14-dev
+	libfcgi-dev libpq-dev libhiredis-dev libjson-c-dev libssl-dev libargon2-dev libcmocka-dev
+	# run
+	postgresql-15 redis-server lighttpd apache2 libapache2-mod-fcgid libfcgi-bin
+	# test and check
+	python3 python3-pytest python3-requests curl clang-format cppcheck wrk procps
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	[[ $p == \#* ]] && continue
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "custos: missing packages: ${missing[*]}" >&2
+	echo "custos: install them as root: apt-get install ${missing[*]}" >&2
+	exit 1
+fi
+echo "custos: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# Services that packages start on install are not ours; keep them from starting.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+	chmod 755 /usr/sbin/policy-rc.d
+	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

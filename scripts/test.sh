@@ -1,0 +1,57 @@
+#!/bin/bash
+# make test: lint, unit tests, fuzz corpora replay, then the integration tests against a stack
+# of its own (PostgreSQL, Redis, lighttpd and both Apache variants on free loopback ports in a
+# temporary folder), stopped at the end whatever happened.
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+export B=${B:-build}
+SAN=${SAN:-0}
+status=0
+
+step() { printf '\n== %s\n' "$*"; }
+
+step lint
+scripts/lint.sh || status=1
+
+step "unit tests"
+scripts/run-unit.sh "$B"/tests/unit/test_* || status=1
+
+step "fuzz corpora"
+if make -s fuzz-replay; then :; else status=1; fi
+
+step "integration tests"
+S=$(mktemp -d /tmp/custos-test.XXXXXX)
+chmod 755 "$S"
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+export CUSTOS_LISTEN__HTTP=127.0.0.1:$(free_port)
+export CU_STACK_APACHE_PORT=$(free_port) CU_STACK_APACHE_PROXY_PORT=$(free_port)
+export CU_STACK_PG_PORT=$(free_port) CU_STACK_REDIS_PORT=$(free_port)
+if [ "$SAN" = 1 ]; then
+	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:log_path=$S/asan
+	export UBSAN_OPTIONS=print_stacktrace=1:log_path=$S/ubsan
+fi
+cleanup() {
+	scripts/stack.sh stop "$S" >/dev/null 2>&1 || true
+	if [ -n "${KEEP_TEST_STACK:-}" ]; then echo "test stack kept in $S"; else rm -rf "$S"; fi
+}
+trap cleanup EXIT
+if scripts/stack.sh start "$S" lighttpd apache apache-proxy > "$S/start.log" 2>&1; then
+	CUSTOS_TEST_STATE=$S CUSTOS_TEST_ROOT=$ROOT CUSTOS_TEST_BUILD=$B \
+		/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration
+	rc=$?
+	[ $rc -eq 0 ] || status=1
+else
+	cat "$S/start.log"; tail -n 30 "$S"/log/* 2>/dev/null
+	echo "integration: the stack did not start"; status=1
+fi
+scripts/stack.sh stop "$S" >/dev/null 2>&1 || true
+if [ "$SAN" = 1 ]; then
+	if ls "$S"/asan.* "$S"/ubsan.* >/dev/null 2>&1; then
+		cat "$S"/asan.* "$S"/ubsan.* 2>/dev/null | head -n 100
+		echo "sanitizers: reports above"; status=1
+	else
+		echo "sanitizers: no reports from the responders"
+	fi
+fi
+exit $status

@@ -1,0 +1,167 @@
+"""Router-level behaviour, through lighttpd, Apache with mod_fcgid and Apache with mod_proxy_fcgi."""
+import socket
+import time
+
+import pytest
+import requests
+
+PREFIXES = [
+    "/api/v3/no-such-thing/",
+    "/api/v3/flows/executor/no-such-flow/",
+    "/application/o/no-such-thing/",
+    "/application/saml/no-such-app/sso/binding/redirect/",
+    "/outpost.goauthentik.io/no-such-thing",
+    "/-/health/no-such-probe/",
+]
+
+
+def assert_json_error(r, status):
+    assert r.status_code == status, r.text
+    assert r.headers["Content-Type"].startswith("application/json")
+    body = r.json()
+    assert isinstance(body.get("detail"), str) and body["detail"]
+    return body
+
+
+def test_static_file_served_by_router(base, http):
+    r = http.get(base + "/robots.txt")
+    assert r.status_code == 200
+    assert r.text.startswith("User-agent:")
+    r = http.get(base + "/static/bench-100b.txt")
+    assert r.status_code == 200 and len(r.content) == 100
+
+
+def test_health_live(base, http):
+    r = http.get(base + "/-/health/live/")
+    assert r.status_code == 200
+    assert r.json() == {"status": "ok"}
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_health_ready(base, http):
+    r = http.get(base + "/-/health/ready/")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["status"] == "ready"
+    assert body["postgresql"] == "ok" and body["redis"] == "ok"
+
+
+def test_root_config_shape(base, http):
+    r = http.get(base + "/api/v3/root/config/")
+    assert r.status_code == 200
+    body = r.json()
+    assert set(body) >= {"error_reporting", "capabilities", "cache_timeout", "cache_timeout_flows",
+                         "cache_timeout_policies"}
+    er = body["error_reporting"]
+    assert set(er) == {"enabled", "sentry_dsn", "environment", "send_pii", "traces_sample_rate"}
+    assert er["enabled"] is False
+    assert isinstance(er["traces_sample_rate"], float)
+    assert isinstance(body["capabilities"], list)
+    assert body["cache_timeout"] == 300 and body["cache_timeout_flows"] == 300
+    assert body["cache_timeout_policies"] == 300
+
+
+@pytest.mark.parametrize("path", PREFIXES)
+def test_unknown_path_is_json_404_in_every_responder(base, http, path):
+    body = assert_json_error(http.get(base + path), 404)
+    assert body == {"detail": "Not found."}
+
+
+def test_wrong_method_is_json_405_with_allow(base, http):
+    r = http.post(base + "/-/health/live/", data="")
+    body = assert_json_error(r, 405)
+    assert body["detail"] == 'Method "POST" not allowed.'
+    assert set(m.strip() for m in r.headers["Allow"].split(",")) == {"GET", "HEAD"}
+    assert_json_error(http.delete(base + "/api/v3/root/config/"), 405)
+
+
+def test_head_has_no_body(base, http):
+    r = http.head(base + "/api/v3/root/config/")
+    assert r.status_code == 200
+    assert r.content == b""
+
+
+def test_body_past_route_limit_is_json_413(base, http):
+    r = http.get(base + "/api/v3/root/config/", data=b"x" * (70 * 1024),
+                 headers={"Content-Type": "application/octet-stream"})
+    assert_json_error(r, 413)
+    # The responder is fine afterwards.
+    assert http.get(base + "/-/health/live/").status_code == 200
+
+
+@pytest.mark.parametrize("query", ["a=%zz", "a=%4", "a=%", "a=%00", "x=1&b=%g0"])
+def test_bad_percent_encoding_is_json_400(base, http, query):
+    r = http.get(base + "/api/v3/root/config/?" + query)
+    assert_json_error(r, 400)
+
+
+def test_duplicate_and_malformed_cookies_are_tolerated(base, http):
+    r = http.get(base + "/api/v3/root/config/",
+                 headers={"Cookie": "a=1; a=2; ; =novalue; junk; b=\"quoted\"; c=x=y"})
+    assert r.status_code == 200
+
+
+def test_request_id(base, http):
+    r = http.get(base + "/-/health/live/")
+    rid = r.headers["X-Request-Id"]
+    assert len(rid) == 32 and all(c in "0123456789abcdef" for c in rid)
+    r = http.get(base + "/-/health/live/", headers={"X-Request-Id": "abc-123"})
+    assert r.headers["X-Request-Id"] == "abc-123"
+    # One that could smuggle anything into logs or headers is replaced.
+    r = http.get(base + "/-/health/live/", headers={"X-Request-Id": "a\"b{c}" * 3})
+    assert r.headers["X-Request-Id"] != "a\"b{c}" * 3
+
+
+def _raw(base, payload, read=True, timeout=10):
+    host, port = base.replace("http://", "").split(":")
+    s = socket.create_connection((host, int(port)), timeout=timeout)
+    try:
+        s.sendall(payload)
+        if not read:
+            return b""
+        data = b""
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                break
+            if not chunk:
+                break
+            data += chunk
+        return data
+    finally:
+        s.close()
+
+
+def test_truncated_body_leaves_responder_healthy(base, http):
+    # Promises 1000 bytes, sends 10, goes away.
+    _raw(base, b"GET /api/v3/root/config/ HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n0123456789",
+         read=False)
+    time.sleep(0.2)
+    for _ in range(5):
+        assert http.get(base + "/api/v3/root/config/").status_code == 200
+
+
+def test_slow_body_is_read_whole(base):
+    host, port = base.replace("http://", "").split(":")
+    s = socket.create_connection((host, int(port)), timeout=10)
+    try:
+        s.sendall(b"GET /-/health/live/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 20\r\n\r\n")
+        for i in range(20):
+            s.sendall(b"x")
+            time.sleep(0.02)
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        s.close()
+    assert data.startswith(b"HTTP/1.1 200")
+    assert b'{"status":"ok"}' in data
+
+
+def test_many_requests_on_one_connection(base, http):
+    for _ in range(200):
+        assert http.get(base + "/-/health/live/").status_code == 200

@@ -1,0 +1,105 @@
+/*
+ * custos-worker: the background worker and the admin command line.
+ *   custos-worker migrate [--status] [--sql-dir DIR]
+ *   custos-worker --help
+ * Configuration comes from the environment and $CUSTOS_CONFIG, as for every custos program.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "mem.h"
+#include "migrate.h"
+
+#ifndef CU_SQL_DIR
+#define CU_SQL_DIR "/usr/share/custos/sql"
+#endif
+
+extern char **environ;
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: custos-worker COMMAND [OPTIONS]\n"
+		   "\n"
+		   "commands:\n"
+		   "  migrate [--sql-dir DIR]   apply the pending database migrations\n"
+		   "  migrate --status          list migrations as applied or pending\n"
+		   "\n"
+		   "Configuration: CUSTOS_* environment variables (CUSTOS_POSTGRESQL__HOST, ...)\n"
+		   "and the file named by CUSTOS_CONFIG. SQL files default to " CU_SQL_DIR ".\n");
+}
+
+static int
+cmd_migrate(int argc, char **argv)
+{
+	struct cu_config cfg;
+	struct cu_db db;
+	const char *dir = CU_SQL_DIR;
+	char err[1024];
+	char *conninfo;
+	int i, status = 0, applied = 0, rc = 1;
+
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--status") == 0) {
+			status = 1;
+		} else if (strcmp(argv[i], "--sql-dir") == 0 && i + 1 < argc) {
+			dir = argv[++i];
+		} else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (cu_config_load(&cfg, NULL, environ, err, sizeof(err)) != 0) {
+		fprintf(stderr, "custos-worker: configuration: %s\n", err);
+		return 1;
+	}
+	conninfo = cu_config_pg_conninfo(&cfg);
+	cu_db_init(&db, conninfo);
+	cu_wipe(conninfo, strlen(conninfo));
+	cu_free(conninfo);
+	if (cu_db_ensure(&db) != CU_OK) {
+		fprintf(stderr, "custos-worker: cannot connect to PostgreSQL at %s\n", cfg.pg_host);
+		goto out;
+	}
+	if (status) {
+		if (cu_migrate_status(&db, dir, STDOUT_FILENO, err, sizeof(err)) != 0) {
+			fprintf(stderr, "custos-worker: %s\n", err);
+			goto out;
+		}
+	} else {
+		if (cu_migrate_run(&db, dir, &applied, err, sizeof(err)) != 0) {
+			fprintf(stderr, "custos-worker: %s\n", err);
+			goto out;
+		}
+		printf("migrations: %d applied, schema up to date\n", applied);
+	}
+	rc = 0;
+out:
+	cu_db_close(&db);
+	cu_config_free(&cfg);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	cu_log_init("worker", CU_LOG_INFO);
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "migrate") == 0)
+		return cmd_migrate(argc - 2, argv + 2);
+	fprintf(stderr, "custos-worker: unknown command %s\n", argv[1]);
+	usage(stderr);
+	return 2;
+}
