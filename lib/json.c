@@ -1,6 +1,7 @@
 #include "json.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -325,6 +326,21 @@ cu_json_set_bool(struct json_object *obj, const char *key, int v)
 void
 cu_json_set_double(struct json_object *obj, const char *key, double v)
 {
+	char text[40];
+	int n;
+
 	/* json-c would print NaN and Infinity, which are not JSON. */
-	cu_json_set(obj, key, isfinite(v) ? must(json_object_new_double(v)) : NULL);
+	if (!isfinite(v)) {
+		cu_json_set(obj, key, NULL);
+		return;
+	}
+	/* Shortest text that reads back as v for the values configs hold (0.1, not
+	 * 0.10000000000000001), still marked as a float. */
+	n = snprintf(text, sizeof(text), "%.15g", v);
+	if (n > 0 && (size_t)n < sizeof(text) - 2 && strpbrk(text, ".eEn") == NULL) {
+		text[n] = '.';
+		text[n + 1] = '0';
+		text[n + 2] = '\0';
+	}
+	cu_json_set(obj, key, must(json_object_new_double_s(v, text)));
 }

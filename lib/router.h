@@ -20,11 +20,8 @@ struct cu_route {
 	const char *rt_pattern;
 	cu_handler_fn *rt_handler;
 	size_t rt_max_body; /* 0: CU_HTTP_MAX_BODY_DEFAULT */
-	unsigned rt_flags;  /* CU_ROUTE_* */
+	unsigned rt_flags;  /* reserved for per-route options; 0 */
 };
-
-/* The route needs neither PostgreSQL nor Redis (health/live). */
-#define CU_ROUTE_NO_BACKENDS 0x1
 
 struct cu_route_param {
 	const char *rp_name; /* arena-owned */

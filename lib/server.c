@@ -104,6 +104,12 @@ dispatch(struct cu_server *s, cu_http_read_fn *rd, void *rdctx)
 	}
 	err = cu_router_match(s->sv_app->ap_routes, s->sv_app->ap_nroutes, req->rq_method,
 			      req->rq_path, &s->sv_arena, m);
+	if (err != CU_OK && req->rq_content_length > CU_HTTP_MAX_BODY_DEFAULT) {
+		/* No route will read this body: a request that announces more than any unrouted
+		 * request may carry is refused as too large before anything else. */
+		early_error(s, CU_ERR_TOO_LARGE, "Request body too large.");
+		return;
+	}
 	if (err == CU_ERR_NOT_FOUND) {
 		cu_http_send_error(resp, 404, "Not found.");
 		return;

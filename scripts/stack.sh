@@ -28,7 +28,8 @@ S=$(cd "$1" && pwd); shift
 
 if [ "$(id -u)" -eq 0 ]; then
 	PGUSER_OS=postgres; REDISUSER_OS=redis; WEBUSER=www-data
-	as() { local u=$1; shift; runuser -u "$u" -- "$@"; }
+	# setpriv execs the command itself, so a PID taken with $! is the program's own.
+	as() { local u=$1; shift; setpriv --reuid="$u" --regid="$u" --init-groups -- "$@"; }
 else
 	PGUSER_OS=$(id -un); REDISUSER_OS=$PGUSER_OS; WEBUSER=$PGUSER_OS
 	as() { shift; "$@"; }
@@ -59,7 +60,19 @@ init_state() {
 load_state() {
 	# shellcheck disable=SC1091
 	. "$S/stack.env"
-	RUN=$S/run LOG=$S/log
+	# run/ holds the PID files this script and the routers write; each service user gets a
+	# folder of its own for its sockets.
+	RUN=$S/run LOG=$S/log PGRUN=$S/run/pg REDISRUN=$S/run/redis WEBRUN=$S/run/web
+}
+
+make_run_dirs() {
+	mkdir -p "$RUN" "$PGRUN" "$REDISRUN" "$WEBRUN" "$LOG"
+	chmod 755 "$S" "$RUN" "$PGRUN" "$WEBRUN" "$LOG"
+	chmod 700 "$REDISRUN"
+	if [ "$(id -u)" -eq 0 ]; then
+		chown "$PGUSER_OS" "$PGRUN"; chown "$REDISUSER_OS" "$REDISRUN"
+		chown "$WEBUSER" "$WEBRUN" "$LOG"
+	fi
 }
 
 # The web server's user must reach the binaries and htdocs; a tree under a private home folder
@@ -86,7 +99,7 @@ write_config() {
 	cat > "$conf" <<CONF
 # custos configuration for this stack; CUSTOS_* environment variables override these.
 secret_key = $SECRET_KEY
-postgresql.host = $RUN
+postgresql.host = $PGRUN
 postgresql.port = $PG_PORT
 postgresql.name = custos
 postgresql.user = custos
@@ -128,7 +141,7 @@ pg_init() {
 	cat >> "$data/postgresql.conf" <<PGCONF
 listen_addresses = '127.0.0.1'
 port = $PG_PORT
-unix_socket_directories = '$RUN'
+unix_socket_directories = '$PGRUN'
 unix_socket_permissions = 0777
 max_connections = 200
 shared_buffers = 128MB
@@ -137,11 +150,11 @@ logging_collector = off
 PGCONF
 	cat > "$data/pg_hba.conf" <<HBA
 local all $PGUSER_OS peer
-local custos custos scram-sha-256
-host custos custos 127.0.0.1/32 scram-sha-256
+local all custos scram-sha-256
+host all custos 127.0.0.1/32 scram-sha-256
 HBA
 	pg_start
-	as "$PGUSER_OS" "$PGBIN/psql" -h "$RUN" -p "$PG_PORT" -d postgres -q -v ON_ERROR_STOP=1 \
+	as "$PGUSER_OS" "$PGBIN/psql" -h "$PGRUN" -p "$PG_PORT" -d postgres -q -v ON_ERROR_STOP=1 \
 		-v pw="$(cat "$pw")" >/dev/null <<'SQL'
 CREATE ROLE custos LOGIN PASSWORD :'pw';
 CREATE DATABASE custos OWNER custos;
@@ -166,7 +179,7 @@ pg_stop() {
 # --- Redis -----------------------------------------------------------------------------------
 
 redis_start() {
-	pidalive "$RUN/redis.pid" && return 0
+	pidalive "$REDISRUN/redis.pid" && return 0
 	mkdir -p "$S/redis"; chown "$REDISUSER_OS" "$S/redis"; chmod 700 "$S/redis"
 	umask 077
 	cat > "$S/redis.conf" <<RCONF
@@ -177,7 +190,7 @@ requirepass $REDIS_PASSWORD
 dir $S/redis
 appendonly yes
 daemonize yes
-pidfile $RUN/redis.pid
+pidfile $REDISRUN/redis.pid
 logfile $LOG/redis.log
 save ""
 RCONF
@@ -186,13 +199,13 @@ RCONF
 	touch "$LOG/redis.log"; chown "$REDISUSER_OS" "$LOG/redis.log"
 	as "$REDISUSER_OS" redis-server "$S/redis.conf" || die "Redis did not start, see $LOG/redis.log"
 	local i
-	for i in $(seq 50); do pidalive "$RUN/redis.pid" && return 0; sleep 0.1; done
+	for i in $(seq 50); do pidalive "$REDISRUN/redis.pid" && return 0; sleep 0.1; done
 	die "Redis did not start, see $LOG/redis.log"
 }
 
 redis_stop() {
-	pidalive "$RUN/redis.pid" || return 0
-	local pid; pid=$(cat "$RUN/redis.pid")
+	pidalive "$REDISRUN/redis.pid" || return 0
+	local pid; pid=$(cat "$REDISRUN/redis.pid")
 	kill "$pid"
 	local i
 	for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
@@ -206,7 +219,7 @@ redis_stop() {
 if [ "${CU_STACK_BENCH:-0}" = 1 ]; then bench_lines='s|^#BENCH ||; s|^#BENCH\t|\t|'; else bench_lines='/^#BENCH/d'; fi
 
 fill() { # template -> stdout, replacing @NAME@ with the shell variable NAME
-	sed -e "s|@STATE@|$S|g" -e "s|@RUN@|$RUN|g" -e "s|@LOG@|$LOG|g" -e "s|@BIN@|$APP_BIN|g" \
+	sed -e "s|@STATE@|$S|g" -e "s|@RUN@|$RUN|g" -e "s|@WEBRUN@|$WEBRUN|g" -e "s|@LOG@|$LOG|g" -e "s|@BIN@|$APP_BIN|g" \
 		-e "s|@HTDOCS@|$HTDOCS|g" -e "s|@HTTP_PORT@|$HTTP_PORT|g" \
 		-e "s|@APACHE_PORT@|$APACHE_PORT|g" -e "s|@APACHE_PROXY_PORT@|$APACHE_PROXY_PORT|g" \
 		-e "s|@CONFIG@|$S/custos.conf|g" -e "s|@WEBUSER@|$WEBUSER|g" \
@@ -221,7 +234,9 @@ start_lighttpd() {
 		printf 'server.username = "%s"\nserver.groupname = "%s"\n' "$WEBUSER" "$WEBUSER" >> "$S/lighttpd.conf"
 	fi
 	lighttpd -tt -f "$S/lighttpd.conf" >/dev/null || die "lighttpd rejects $S/lighttpd.conf"
-	lighttpd -f "$S/lighttpd.conf" || die "lighttpd did not start, see $LOG/lighttpd.log"
+	# In the foreground (-D) lighttpd hands its standard error to the responders it spawns,
+	# so their JSON log lines land in a file rather than /dev/null.
+	setsid lighttpd -D -f "$S/lighttpd.conf" >>"$LOG/responders.log" 2>&1 < /dev/null &
 	wait_http "$HTTP_PORT" lighttpd
 }
 
@@ -236,7 +251,6 @@ start_apache() { # variant: fcgid | proxy
 	conf=$S/apache-$variant.conf pidf=$RUN/apache-$variant.pid
 	pidalive "$pidf" && return 0
 	if [ "$variant" = proxy ]; then start_responders; fi
-	mkdir -p "$RUN/fcgid"; chown "$WEBUSER" "$RUN/fcgid"
 	fill "$ROOT/apache-conf/httpd-common.conf.in" > "$S/apache-common.conf"
 	fill "$ROOT/apache-conf/httpd-$variant.conf.in" > "$conf"
 	apache_env "$pidf"
@@ -261,20 +275,20 @@ RESPONDERS="api flow oauth2 saml outpost"
 start_responders() {
 	local r
 	if [ "${CU_STACK_BENCH:-0}" = 1 ] && ! pidalive "$RUN/bare.pid"; then
-		as "$WEBUSER" cgi-fcgi -start -connect "$RUN/bare.sock" "$APP_BIN/bare.fcgi" 2 >/dev/null
+		as "$WEBUSER" cgi-fcgi -start -connect "$WEBRUN/bare.sock" "$APP_BIN/bare.fcgi" 2 >/dev/null
 		pgrep -f "$APP_BIN/bare.fcgi" | head -n1 > "$RUN/bare.pid" || true
 	fi
 	for r in $RESPONDERS; do
 		pidalive "$RUN/$r.pid" && continue
 		touch "$LOG/responders.log"; chown "$WEBUSER" "$LOG/responders.log"
 		as "$WEBUSER" env CUSTOS_CONFIG="$S/custos.conf" setsid "$APP_BIN/$r.fcgi" \
-			--listen "$RUN/$r.sock" --processes 2 >>"$LOG/responders.log" 2>&1 < /dev/null &
+			--listen "$WEBRUN/$r.sock" --processes 2 >>"$LOG/responders.log" 2>&1 < /dev/null &
 		echo $! > "$RUN/$r.pid"
 	done
 	for r in $RESPONDERS; do
 		local i
-		for i in $(seq 50); do [ -S "$RUN/$r.sock" ] && break; sleep 0.1; done
-		[ -S "$RUN/$r.sock" ] || die "responder $r did not open $RUN/$r.sock, see $LOG/responders.log"
+		for i in $(seq 50); do [ -S "$WEBRUN/$r.sock" ] && break; sleep 0.1; done
+		[ -S "$WEBRUN/$r.sock" ] || die "responder $r did not open $WEBRUN/$r.sock, see $LOG/responders.log"
 	done
 }
 
@@ -349,8 +363,7 @@ start)
 	fi
 	[ -x "$ROOT/$B/cgi-bin/api.fcgi" ] || die "build first: make"
 	init_state; load_state
-	mkdir -p "$RUN" "$LOG"; chmod 755 "$S" "$RUN"; chmod 755 "$LOG"
-	[ "$(id -u)" -eq 0 ] && chown "$WEBUSER" "$LOG"
+	make_run_dirs
 	stage_app
 	write_config
 	pg_init; pg_start
@@ -390,9 +403,10 @@ stop)
 status)
 	[ -f "$S/stack.env" ] || { say "no stack in $S"; exit 1; }
 	load_state
-	for p in lighttpd apache-fcgid apache-proxy redis; do
+	for p in lighttpd apache-fcgid apache-proxy; do
 		if pidalive "$RUN/$p.pid"; then echo "$p: up"; fi
 	done
+	if pidalive "$REDISRUN/redis.pid"; then echo "redis: up"; else echo "redis: down"; fi
 	if as "$PGUSER_OS" "$PGBIN/pg_ctl" -D "$(pg_data)" status >/dev/null 2>&1; then echo "postgresql: up"; else echo "postgresql: down"; fi
 	;;
 pg-stop) load_state; pg_stop ;;

@@ -1,6 +1,6 @@
 """Fixtures for the integration tests: the stack that scripts/test.sh started.
 
-CUSTOS_TEST_STATE names its folder; stack.env there holds its ports and secrets.
+CU_TEST_STATE names its folder; stack.env there holds its ports and secrets.
 """
 import os
 import subprocess
@@ -8,9 +8,9 @@ import subprocess
 import pytest
 import requests
 
-STATE = os.environ.get("CUSTOS_TEST_STATE", "")
-ROOT = os.environ.get("CUSTOS_TEST_ROOT", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
-BUILD = os.environ.get("CUSTOS_TEST_BUILD", "build")
+STATE = os.environ.get("CU_TEST_STATE", "")
+ROOT = os.environ.get("CU_TEST_ROOT", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+BUILD = os.environ.get("CU_TEST_BUILD", "build")
 
 
 def _stack_env():

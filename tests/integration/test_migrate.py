@@ -9,7 +9,7 @@ from conftest import ENV, STATE, binary, config_path
 
 
 def psql_super(sql, db="postgres"):
-    cmd = ["/usr/lib/postgresql/15/bin/psql", "-h", os.path.join(STATE, "run"), "-p", ENV["PG_PORT"],
+    cmd = ["/usr/lib/postgresql/15/bin/psql", "-h", os.path.join(STATE, "run", "pg"), "-p", ENV["PG_PORT"],
            "-d", db, "-qAt", "-v", "ON_ERROR_STOP=1", "-c", sql]
     if os.geteuid() == 0:
         cmd = ["runuser", "-u", "postgres", "--"] + cmd

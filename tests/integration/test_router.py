@@ -1,9 +1,13 @@
 """Router-level behaviour, through lighttpd, Apache with mod_fcgid and Apache with mod_proxy_fcgi."""
+import http.client
+import json
 import socket
 import time
 
 import pytest
 import requests
+
+from conftest import ROUTERS
 
 PREFIXES = [
     "/api/v3/no-such-thing/",
@@ -81,18 +85,45 @@ def test_head_has_no_body(base, http):
     assert r.content == b""
 
 
-def test_body_past_route_limit_is_json_413(base, http):
-    r = http.get(base + "/api/v3/root/config/", data=b"x" * (70 * 1024),
-                 headers={"Content-Type": "application/octet-stream"})
+def test_body_past_limit_is_json_413(base, http):
+    # Refused before anything else is looked at, even on a route that takes no POST.
+    r = http.post(base + "/-/health/live/", data=b"x" * (70 * 1024),
+                  headers={"Content-Type": "application/octet-stream"})
     assert_json_error(r, 413)
     # The responder is fine afterwards.
     assert http.get(base + "/-/health/live/").status_code == 200
 
 
+def test_get_body_past_route_limit_is_json_413(base, http):
+    if base.endswith(":" + ROUTERS["lighttpd"]):
+        pytest.skip("lighttpd refuses a GET with a body itself")
+    r = http.get(base + "/api/v3/root/config/", data=b"x" * (70 * 1024))
+    assert_json_error(r, 413)
+
+
+def raw_get(base, target):
+    """GET with the request target exactly as given (requests would re-quote it)."""
+    host, port = base.replace("http://", "").split(":")
+    c = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        c.request("GET", target)
+        r = c.getresponse()
+        return r.status, r.getheader("Content-Type", ""), r.read()
+    finally:
+        c.close()
+
+
 @pytest.mark.parametrize("query", ["a=%zz", "a=%4", "a=%", "a=%00", "x=1&b=%g0"])
-def test_bad_percent_encoding_is_json_400(base, http, query):
-    r = http.get(base + "/api/v3/root/config/?" + query)
-    assert_json_error(r, 400)
+def test_bad_percent_encoding_is_json_400(base, query):
+    status, ctype, body = raw_get(base, "/api/v3/root/config/?" + query)
+    if base.endswith(":" + ROUTERS["lighttpd"]):
+        # lighttpd refuses %00 itself and turns a stray '%' into "%25" before any backend
+        # sees it, so the responder only ever receives well-formed queries from it.
+        assert status == (400 if query == "a=%00" else 200)
+        return
+    assert status == 400
+    assert ctype.startswith("application/json")
+    assert "detail" in json.loads(body)
 
 
 def test_duplicate_and_malformed_cookies_are_tolerated(base, http):
@@ -146,7 +177,8 @@ def test_slow_body_is_read_whole(base):
     host, port = base.replace("http://", "").split(":")
     s = socket.create_connection((host, int(port)), timeout=10)
     try:
-        s.sendall(b"GET /-/health/live/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 20\r\n\r\n")
+        s.sendall(b"POST /-/health/live/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                  b"Content-Length: 20\r\n\r\n")
         for i in range(20):
             s.sendall(b"x")
             time.sleep(0.02)
@@ -158,8 +190,9 @@ def test_slow_body_is_read_whole(base):
             data += chunk
     finally:
         s.close()
-    assert data.startswith(b"HTTP/1.1 200")
-    assert b'{"status":"ok"}' in data
+    # The whole request arrived and was answered by the responder, in its own shape.
+    assert data.startswith(b"HTTP/1.1 405")
+    assert b'{"detail":"Method \\"POST\\" not allowed."}' in data
 
 
 def test_many_requests_on_one_connection(base, http):

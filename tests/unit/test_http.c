@@ -177,6 +177,11 @@ test_percent_bad(void **state)
 		assert_null(out);
 		assert_int_equal(len, 0);
 	}
+	/* An escape cut by the length is bad even when the bytes after it would complete it. */
+	assert_int_equal(cu_http_percent_decode(&fx->fx_arena, "a%41", 3, 0, &out, &len),
+	                 CU_ERR_INVALID);
+	assert_int_equal(cu_http_percent_decode(&fx->fx_arena, "a%41", 2, 0, &out, &len),
+	                 CU_ERR_INVALID);
 	/* A raw NUL inside the given length is refused like %00. */
 	assert_int_equal(cu_http_percent_decode(&fx->fx_arena, "a\0b", 3, 0, &out, &len),
 	                 CU_ERR_INVALID);
