@@ -5,7 +5,7 @@
 #include "server.h"
 
 static const struct cu_route routes[] = {
-	{0, NULL, NULL, 0, 0},
+    {0, NULL, NULL, 0},
 };
 
 static const struct cu_app app = {"saml", routes, 0};

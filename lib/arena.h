@@ -30,9 +30,9 @@ void *cu_arena_zalloc(struct cu_arena *a, size_t n);
 char *cu_arena_strdup(struct cu_arena *a, const char *s);
 char *cu_arena_strndup(struct cu_arena *a, const char *s, size_t n);
 char *cu_arena_printf(struct cu_arena *a, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 char *cu_arena_vprintf(struct cu_arena *a, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
+    __attribute__((format(printf, 2, 0)));
 
 /* Registers fn(p) to run at the next reset; p is borrowed until then. */
 void cu_arena_defer(struct cu_arena *a, void (*fn)(void *), void *p);

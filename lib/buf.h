@@ -32,15 +32,15 @@ int cu_buf_append(struct cu_buf *b, const void *p, size_t n) __attribute__((warn
 int cu_buf_puts(struct cu_buf *b, const char *s) __attribute__((warn_unused_result));
 int cu_buf_putc(struct cu_buf *b, char c) __attribute__((warn_unused_result));
 int cu_buf_printf(struct cu_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)))
-	__attribute__((warn_unused_result));
+__attribute__((warn_unused_result));
 int cu_buf_vprintf(struct cu_buf *b, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0))) __attribute__((warn_unused_result));
+    __attribute__((format(printf, 2, 0))) __attribute__((warn_unused_result));
 /* Appends s as the inside of a JSON string (quotes not included), escaping as RFC 8259 asks. */
 int cu_buf_json_escape(struct cu_buf *b, const char *s, size_t n)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 /* Appends s with &<>"' turned into entities. */
 int cu_buf_html_escape(struct cu_buf *b, const char *s, size_t n)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Makes room for n more bytes and returns where to write them; cu_buf_commit(b, k) then adds
  * the k <= n bytes written. NULL when n would pass bf_max. */

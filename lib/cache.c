@@ -25,8 +25,8 @@ static struct timeval
 cache_timeout(void)
 {
 	struct timeval tv = {
-		.tv_sec = CU_CACHE_TIMEOUT_MS / 1000,
-		.tv_usec = (CU_CACHE_TIMEOUT_MS % 1000) * 1000,
+	    .tv_sec = CU_CACHE_TIMEOUT_MS / 1000,
+	    .tv_usec = (CU_CACHE_TIMEOUT_MS % 1000) * 1000,
 	};
 
 	return tv;
@@ -123,8 +123,7 @@ cache_setup_cmd(struct cu_cache *c, redisContext *ctx, int argc, const char **ar
 	if (r == NULL || r->type == REDIS_REPLY_ERROR) {
 		/* The reply text never echoes the password; ctx->errstr is an I/O message. */
 		cu_log(CU_LOG_ERROR, "cache_setup_failed", CU_LS("cmd", argv[0]),
-		       CU_LS("host", c->ca_host),
-		       CU_LS("error", r != NULL ? r->str : ctx->errstr));
+		       CU_LS("host", c->ca_host), CU_LS("error", r != NULL ? r->str : ctx->errstr));
 		if (r != NULL)
 			freeReplyObject(r);
 		return -1;
@@ -153,11 +152,11 @@ cache_connect(struct cu_cache *c, int force)
 		ctx = redisConnectUnixWithTimeout(c->ca_host, cache_timeout());
 	else
 		ctx = redisConnectWithTimeout(c->ca_host, c->ca_port, cache_timeout());
-	if (ctx == NULL)
-		cu_die("out of memory");
-	if (ctx->err != 0) {
+	if (ctx == NULL || ctx->err != 0) {
+		/* hiredis answers NULL only when it cannot allocate its context. */
 		cu_log(CU_LOG_ERROR, "cache_connect_failed", CU_LS("host", c->ca_host),
-		       CU_LI("port", c->ca_port), CU_LS("error", ctx->errstr));
+		       CU_LI("port", c->ca_port),
+		       CU_LS("error", ctx != NULL ? ctx->errstr : "out of memory"));
 		goto out;
 	}
 	/* The connect timeout does not carry over to commands in hiredis 0.14. */
@@ -201,8 +200,7 @@ cu_cache_ensure(struct cu_cache *c)
  * after Redis comes back is served; a timeout is not retried, to bound the wait.
  */
 static enum cu_err
-cache_run(struct cu_cache *c, int argc, const char **argv, const size_t *argvlen,
-	  redisReply **out)
+cache_run(struct cu_cache *c, int argc, const char **argv, const size_t *argvlen, redisReply **out)
 {
 	char name[32], errstr[128];
 	redisReply *r = NULL;
@@ -224,12 +222,13 @@ cache_run(struct cu_cache *c, int argc, const char **argv, const size_t *argvlen
 		if (err == REDIS_ERR_OOM)
 			cu_die("out of memory");
 		dropped = err == REDIS_ERR_EOF ||
-			  (err == REDIS_ERR_IO &&
-			   (err_no == ECONNRESET || err_no == EPIPE || err_no == ECONNABORTED));
+		          (err == REDIS_ERR_IO &&
+		           (err_no == ECONNRESET || err_no == EPIPE || err_no == ECONNABORTED));
 		cu_log(attempt == 0 && dropped && !fresh ? CU_LOG_WARNING : CU_LOG_ERROR,
-		       "cache_connection_lost", CU_LS("cmd", cache_cmd_name(name, sizeof(name), argv,
-									   argvlen)),
-		       CU_LS("error", errstr), CU_LB("retrying", attempt == 0 && dropped && !fresh));
+		       "cache_connection_lost",
+		       CU_LS("cmd", cache_cmd_name(name, sizeof(name), argv, argvlen)),
+		       CU_LS("error", errstr),
+		       CU_LB("retrying", attempt == 0 && dropped && !fresh));
 		if (attempt == 0 && dropped && !fresh)
 			continue;
 		return err == REDIS_ERR_PROTOCOL ? CU_ERR_INTERNAL : CU_ERR_UNAVAILABLE;
@@ -247,7 +246,7 @@ cache_run(struct cu_cache *c, int argc, const char **argv, const size_t *argvlen
 
 enum cu_err
 cu_cache_cmd(struct cu_cache *c, struct cu_arena *a, struct redisReply **out, int argc,
-	     const char **argv, const size_t *argvlen)
+             const char **argv, const size_t *argvlen)
 {
 	redisReply *r = NULL;
 	enum cu_err rc;
@@ -273,7 +272,7 @@ cu_cache_cmd(struct cu_cache *c, struct cu_arena *a, struct redisReply **out, in
 /* Runs a command whose reply is checked and dropped here. */
 static enum cu_err
 cache_expect(struct cu_cache *c, int argc, const char **argv, const size_t *argvlen, int type,
-	     const char *status)
+             const char *status)
 {
 	redisReply *r = NULL;
 	enum cu_err rc;
@@ -316,7 +315,8 @@ cu_cache_get(struct cu_cache *c, struct cu_arena *a, const char *key, char **val
 	if (r->type == REDIS_REPLY_NIL)
 		return CU_ERR_NOT_FOUND;
 	if (r->type != REDIS_REPLY_STRING) {
-		cu_log(CU_LOG_ERROR, "cache_bad_reply", CU_LS("cmd", "GET"), CU_LI("type", r->type));
+		cu_log(CU_LOG_ERROR, "cache_bad_reply", CU_LS("cmd", "GET"),
+		       CU_LI("type", r->type));
 		return CU_ERR_INTERNAL;
 	}
 	/* hiredis NUL-terminates every bulk string; the reply lives until the arena is reset. */

@@ -33,14 +33,15 @@ enum cu_err cu_cache_ensure(struct cu_cache *c) __attribute__((warn_unused_resul
 
 /* Runs one command; *out (may be NULL) is arena-owned. A Redis error reply is CU_ERR_INTERNAL. */
 enum cu_err cu_cache_cmd(struct cu_cache *c, struct cu_arena *a, struct redisReply **out, int argc,
-			 const char **argv, const size_t *argvlen) __attribute__((warn_unused_result));
+                         const char **argv, const size_t *argvlen)
+    __attribute__((warn_unused_result));
 enum cu_err cu_cache_ping(struct cu_cache *c) __attribute__((warn_unused_result));
 /* CU_ERR_NOT_FOUND when the key is absent; *val arena-owned, NUL-terminated. */
 enum cu_err cu_cache_get(struct cu_cache *c, struct cu_arena *a, const char *key, char **val,
-			 size_t *len) __attribute__((warn_unused_result));
+                         size_t *len) __attribute__((warn_unused_result));
 /* ttl_s <= 0: no expiry. */
 enum cu_err cu_cache_set(struct cu_cache *c, const char *key, const void *val, size_t len,
-			 int ttl_s) __attribute__((warn_unused_result));
+                         int ttl_s) __attribute__((warn_unused_result));
 enum cu_err cu_cache_del(struct cu_cache *c, const char *key) __attribute__((warn_unused_result));
 
 #endif

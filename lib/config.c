@@ -44,11 +44,12 @@ struct cfg_key {
 /* Each macro refuses to compile when the member's type does not match the key's type. */
 #define CFG_OFF(m, type)                                                                           \
 	(offsetof(struct cu_config, m) + 0 * sizeof(&((struct cu_config *)0)->m == (type *)0))
-#define K_STR(name, m, def, check) {name, CFG_STR, CFG_OFF(m, char *), def, 0, 0, 0, 0, 0, check}
-#define K_SECRET(name, m, def) {name, CFG_STR, CFG_OFF(m, char *), def, 0, 0, 0, 0, 1, NULL}
-#define K_INT(name, m, def, lo, hi) {name, CFG_INT, CFG_OFF(m, int), def, lo, hi, 0, 0, 0, NULL}
-#define K_BOOL(name, m, def) {name, CFG_BOOL, CFG_OFF(m, int), def, 0, 1, 0, 0, 0, NULL}
-#define K_DOUBLE(name, m, def, lo, hi) {name, CFG_DOUBLE, CFG_OFF(m, double), def, 0, 0, lo, hi, 0, NULL}
+#define K_STR(name, m, def, check) name, CFG_STR, CFG_OFF(m, char *), def, 0, 0, 0, 0, 0, check
+#define K_SECRET(name, m, def) name, CFG_STR, CFG_OFF(m, char *), def, 0, 0, 0, 0, 1, NULL
+#define K_INT(name, m, def, lo, hi) name, CFG_INT, CFG_OFF(m, int), def, lo, hi, 0, 0, 0, NULL
+#define K_BOOL(name, m, def) name, CFG_BOOL, CFG_OFF(m, int), def, 0, 1, 0, 0, 0, NULL
+#define K_DOUBLE(name, m, def, lo, hi)                                                             \
+	name, CFG_DOUBLE, CFG_OFF(m, double), def, 0, 0, lo, hi, 0, NULL
 
 static int cfg_check_log_level(const char *v);
 static int cfg_check_sslmode(const char *v);
@@ -62,43 +63,43 @@ static int cfg_check_session_attrs(const char *v);
  * PostgreSQL of a one-machine install; target_session_attrs is empty (libpq's "any").
  */
 static const struct cfg_key cfg_keys[] = {
-	K_STR("postgresql.host", pg_host, "localhost", NULL),
-	K_STR("postgresql.port", pg_port, "5432", NULL),
-	K_STR("postgresql.user", pg_user, "authentik", NULL),
-	K_SECRET("postgresql.password", pg_password, ""),
-	K_STR("postgresql.name", pg_name, "authentik", NULL),
-	K_STR("postgresql.sslmode", pg_sslmode, "prefer", cfg_check_sslmode),
-	K_STR("postgresql.target_session_attrs", pg_target_session_attrs, "",
-	      cfg_check_session_attrs),
-	K_STR("redis.host", redis_host, "localhost", NULL),
-	K_INT("redis.port", redis_port, "6379", 1, 65535),
-	K_INT("redis.db", redis_db, "0", 0, CFG_INT_MAX),
-	K_SECRET("redis.password", redis_password, ""),
-	K_SECRET("secret_key", secret_key, ""),
-	K_STR("log_level", log_level, "info", cfg_check_log_level),
-	K_STR("listen.http", listen_http, "[::]:9000", NULL),
-	K_STR("cookie_domain", cookie_domain, "", NULL),
-	K_BOOL("debug", debug, "false"),
-	K_STR("web.path", web_path, "/", NULL),
-	K_STR("email.host", email_host, "localhost", NULL),
-	K_INT("email.port", email_port, "25", 1, 65535),
-	K_STR("email.username", email_username, "", NULL),
-	K_SECRET("email.password", email_password, ""),
-	K_BOOL("email.use_tls", email_use_tls, "false"),
-	K_BOOL("email.use_ssl", email_use_ssl, "false"),
-	K_INT("email.timeout", email_timeout, "10", 1, 86400),
-	K_STR("email.from", email_from, "authentik@localhost", NULL),
-	K_STR("email.template_dir", email_template_dir, "/templates", NULL),
-	K_INT("cache.timeout", cache_timeout, "300", 0, CFG_INT_MAX),
-	K_INT("cache.timeout_flows", cache_timeout_flows, "300", 0, CFG_INT_MAX),
-	K_INT("cache.timeout_policies", cache_timeout_policies, "300", 0, CFG_INT_MAX),
-	K_BOOL("error_reporting.enabled", error_reporting_enabled, "false"),
-	K_STR("error_reporting.environment", error_reporting_environment, "customer", NULL),
-	K_BOOL("error_reporting.send_pii", error_reporting_send_pii, "false"),
-	K_DOUBLE("error_reporting.sample_rate", error_reporting_sample_rate, "0.1", 0.0, 1.0),
-	K_STR("sessions.unauthenticated_age", sessions_unauthenticated_age, "days=1", NULL),
-	K_STR("blueprints_dir", blueprints_dir, "/blueprints", NULL),
-	K_STR("cert_discovery_dir", cert_discovery_dir, "/certs", NULL),
+    {K_STR("postgresql.host", pg_host, "localhost", NULL)},
+    {K_STR("postgresql.port", pg_port, "5432", NULL)},
+    {K_STR("postgresql.user", pg_user, "authentik", NULL)},
+    {K_SECRET("postgresql.password", pg_password, "")},
+    {K_STR("postgresql.name", pg_name, "authentik", NULL)},
+    {K_STR("postgresql.sslmode", pg_sslmode, "prefer", cfg_check_sslmode)},
+    {K_STR("postgresql.target_session_attrs", pg_target_session_attrs, "",
+           cfg_check_session_attrs)},
+    {K_STR("redis.host", redis_host, "localhost", NULL)},
+    {K_INT("redis.port", redis_port, "6379", 1, 65535)},
+    {K_INT("redis.db", redis_db, "0", 0, CFG_INT_MAX)},
+    {K_SECRET("redis.password", redis_password, "")},
+    {K_SECRET("secret_key", secret_key, "")},
+    {K_STR("log_level", log_level, "info", cfg_check_log_level)},
+    {K_STR("listen.http", listen_http, "[::]:9000", NULL)},
+    {K_STR("cookie_domain", cookie_domain, "", NULL)},
+    {K_BOOL("debug", debug, "false")},
+    {K_STR("web.path", web_path, "/", NULL)},
+    {K_STR("email.host", email_host, "localhost", NULL)},
+    {K_INT("email.port", email_port, "25", 1, 65535)},
+    {K_STR("email.username", email_username, "", NULL)},
+    {K_SECRET("email.password", email_password, "")},
+    {K_BOOL("email.use_tls", email_use_tls, "false")},
+    {K_BOOL("email.use_ssl", email_use_ssl, "false")},
+    {K_INT("email.timeout", email_timeout, "10", 1, 86400)},
+    {K_STR("email.from", email_from, "authentik@localhost", NULL)},
+    {K_STR("email.template_dir", email_template_dir, "/templates", NULL)},
+    {K_INT("cache.timeout", cache_timeout, "300", 0, CFG_INT_MAX)},
+    {K_INT("cache.timeout_flows", cache_timeout_flows, "300", 0, CFG_INT_MAX)},
+    {K_INT("cache.timeout_policies", cache_timeout_policies, "300", 0, CFG_INT_MAX)},
+    {K_BOOL("error_reporting.enabled", error_reporting_enabled, "false")},
+    {K_STR("error_reporting.environment", error_reporting_environment, "customer", NULL)},
+    {K_BOOL("error_reporting.send_pii", error_reporting_send_pii, "false")},
+    {K_DOUBLE("error_reporting.sample_rate", error_reporting_sample_rate, "0.1", 0.0, 1.0)},
+    {K_STR("sessions.unauthenticated_age", sessions_unauthenticated_age, "days=1", NULL)},
+    {K_STR("blueprints_dir", blueprints_dir, "/blueprints", NULL)},
+    {K_STR("cert_discovery_dir", cert_discovery_dir, "/certs", NULL)},
 };
 
 #define CFG_NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
@@ -140,7 +141,7 @@ static int
 cfg_check_sslmode(const char *v)
 {
 	static const char *const modes[] = {
-		"disable", "allow", "prefer", "require", "verify-ca", "verify-full", NULL,
+	    "disable", "allow", "prefer", "require", "verify-ca", "verify-full", NULL,
 	};
 
 	return cfg_one_of(v, modes);
@@ -150,14 +151,14 @@ static int
 cfg_check_session_attrs(const char *v)
 {
 	static const char *const attrs[] = {
-		"", "any", "read-write", "read-only", "primary", "standby", "prefer-standby", NULL,
+	    "", "any", "read-write", "read-only", "primary", "standby", "prefer-standby", NULL,
 	};
 
 	return cfg_one_of(v, attrs);
 }
 
 static int cfg_fail(struct cfg_loader *ld, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static int
 cfg_fail(struct cfg_loader *ld, const char *fmt, ...)
@@ -188,7 +189,8 @@ cfg_find(const char *key, size_t len, size_t *idx)
 	size_t i;
 
 	for (i = 0; i < CFG_NKEYS; i++) {
-		if (strlen(cfg_keys[i].ck_name) == len && memcmp(cfg_keys[i].ck_name, key, len) == 0) {
+		if (strlen(cfg_keys[i].ck_name) == len &&
+		    memcmp(cfg_keys[i].ck_name, key, len) == 0) {
 			*idx = i;
 			return &cfg_keys[i];
 		}
@@ -235,7 +237,7 @@ cfg_warn_unknown(const char *key, size_t len, const char *source, int line)
 /* Records the raw text of key from source; an unknown key is reported and otherwise ignored. */
 static int
 cfg_set_raw(struct cfg_loader *ld, const char *key, size_t keylen, const char *val, size_t vallen,
-	    const char *source, int line)
+            const char *source, int line)
 {
 	const struct cfg_key *k;
 	size_t idx;
@@ -247,7 +249,7 @@ cfg_set_raw(struct cfg_loader *ld, const char *key, size_t keylen, const char *v
 	}
 	if (vallen > CU_CONFIG_MAX_VALUE)
 		return cfg_fail(ld, "config: %s: value longer than %d bytes", k->ck_name,
-				CU_CONFIG_MAX_VALUE);
+		                CU_CONFIG_MAX_VALUE);
 	if (memchr(val, '\0', vallen) != NULL)
 		return cfg_fail(ld, "config: %s: value holds a NUL byte", k->ck_name);
 	cfg_free_str(&ld->cl_raw[idx]);
@@ -438,8 +440,8 @@ cfg_pop(struct cfg_loader *ld, struct cfg_level *levels, int *depth, int line)
 	size_t len;
 	int rc = 0;
 
-	if (top->cv_child_indent < 0 && cfg_join(levels, *depth - 1, top->cv_name,
-						 strlen(top->cv_name), key) == 0) {
+	if (top->cv_child_indent < 0 &&
+	    cfg_join(levels, *depth - 1, top->cv_name, strlen(top->cv_name), key) == 0) {
 		len = strlen(key);
 		if (!cfg_is_prefix(key, len))
 			rc = cfg_set_raw(ld, key, len, "", 0, "file", line);
@@ -517,17 +519,17 @@ cfg_parse(struct cfg_loader *ld, const char *text, size_t textlen, const char *p
 		if (is_seq) {
 			if (depth == 0) {
 				cfg_fail(ld, "config: %s line %d: the file must be a mapping", path,
-					 line);
+				         line);
 				goto out;
 			}
 			if (cfg_join(levels, depth - 1, levels[depth - 1].cv_name,
-				     strlen(levels[depth - 1].cv_name), key) != 0) {
+			             strlen(levels[depth - 1].cv_name), key) != 0) {
 				cfg_fail(ld, "config: %s line %d: key too long", path, line);
 				goto out;
 			}
 			if (cfg_find(key, strlen(key), &(size_t){0}) != NULL) {
-				cfg_fail(ld, "config: %s line %d: %s: lists are not supported", path,
-					 line, key);
+				cfg_fail(ld, "config: %s line %d: %s: lists are not supported",
+				         path, line, key);
 				goto out;
 			}
 			cfg_warn_unknown(key, strlen(key), "file", line);
@@ -544,8 +546,9 @@ cfg_parse(struct cfg_loader *ld, const char *text, size_t textlen, const char *p
 		sep = p;
 		if (namelen == 0 || p == le || (*p != ':' && *p != '=') ||
 		    (*p == ':' && p + 1 < le && !cfg_is_space(p[1]))) {
-			cfg_fail(ld, "config: %s line %d: expected \"key: value\" or \"key = value\"",
-				 path, line);
+			cfg_fail(ld,
+			         "config: %s line %d: expected \"key: value\" or \"key = value\"",
+			         path, line);
 			goto out;
 		}
 		p++;
@@ -571,8 +574,9 @@ cfg_parse(struct cfg_loader *ld, const char *text, size_t textlen, const char *p
 		}
 		if (*sep == ':' && (*p == '|' || *p == '>')) {
 			if (known) {
-				cfg_fail(ld, "config: %s line %d: %s: block scalars are not supported",
-					 path, line, key);
+				cfg_fail(ld,
+				         "config: %s line %d: %s: block scalars are not supported",
+				         path, line, key);
 				goto out;
 			}
 			cfg_warn_unknown(key, strlen(key), "file", line);
@@ -659,16 +663,17 @@ cfg_resolve(struct cfg_loader *ld, const struct cfg_key *k, const char *raw, cha
 		q = strchr(ref, '?');
 		len = q != NULL ? (size_t)(q - ref) : strlen(ref);
 		if (len == 0 || len >= sizeof(path) || ref[0] != '/')
-			return cfg_fail(ld, "config: %s: file:// needs an absolute path", k->ck_name);
+			return cfg_fail(ld, "config: %s: file:// needs an absolute path",
+			                k->ck_name);
 		memcpy(path, ref, len);
 		path[len] = '\0';
 		/* Two bytes more than a value may hold, for the trailing newline dropped below. */
 		if (cfg_read_file(path, CU_CONFIG_MAX_VALUE + 2, &data, &len, &why) != 0) {
 			if (q == NULL)
-				return cfg_fail(ld, "config: %s: cannot read %s: %s", k->ck_name, path,
-						why);
-			cu_log(CU_LOG_WARNING, "config_file_value_default", CU_LS("key", k->ck_name),
-			       CU_LS("path", path), CU_LS("error", why));
+				return cfg_fail(ld, "config: %s: cannot read %s: %s", k->ck_name,
+				                path, why);
+			cu_log(CU_LOG_WARNING, "config_file_value_default",
+			       CU_LS("key", k->ck_name), CU_LS("path", path), CU_LS("error", why));
 			*out = cu_strdup(q + 1);
 		} else {
 			if (len > 0 && data[len - 1] == '\n') {
@@ -684,7 +689,7 @@ cfg_resolve(struct cfg_loader *ld, const struct cfg_key *k, const char *raw, cha
 	if (strlen(*out) > CU_CONFIG_MAX_VALUE) {
 		cfg_free_str(out);
 		return cfg_fail(ld, "config: %s: value longer than %d bytes", k->ck_name,
-				CU_CONFIG_MAX_VALUE);
+		                CU_CONFIG_MAX_VALUE);
 	}
 	return 0;
 }
@@ -738,8 +743,8 @@ cfg_parse_double(const char *s, double *out)
 	if (*s == '\0')
 		return -1;
 	for (p = s; *p != '\0'; p++) {
-		if (!((*p >= '0' && *p <= '9') || *p == '.' || *p == '-' || *p == '+' || *p == 'e' ||
-		      *p == 'E'))
+		if (!((*p >= '0' && *p <= '9') || *p == '.' || *p == '-' || *p == '+' ||
+		      *p == 'e' || *p == 'E'))
 			return -1;
 	}
 	errno = 0;
@@ -765,7 +770,7 @@ cfg_store(struct cfg_loader *ld, struct cu_config *cfg, const struct cfg_key *k,
 	case CFG_INT:
 		if (cfg_parse_int(*val, &ll) != 0 || ll < k->ck_imin || ll > k->ck_imax)
 			return cfg_fail(ld, "config: %s: expected an integer from %lld to %lld",
-					k->ck_name, k->ck_imin, k->ck_imax);
+			                k->ck_name, k->ck_imin, k->ck_imax);
 		*(int *)(void *)field = (int)ll;
 		return 0;
 	case CFG_BOOL:
@@ -776,7 +781,7 @@ cfg_store(struct cfg_loader *ld, struct cu_config *cfg, const struct cfg_key *k,
 	case CFG_DOUBLE:
 		if (cfg_parse_double(*val, &d) != 0 || d < k->ck_dmin || d > k->ck_dmax)
 			return cfg_fail(ld, "config: %s: expected a number from %g to %g",
-					k->ck_name, k->ck_dmin, k->ck_dmax);
+			                k->ck_name, k->ck_dmin, k->ck_dmax);
 		*(double *)(void *)field = d;
 		return 0;
 	}
@@ -784,12 +789,10 @@ cfg_store(struct cfg_loader *ld, struct cu_config *cfg, const struct cfg_key *k,
 }
 
 int
-cu_config_load(struct cu_config *cfg, const char *path, char *const *envp, char *err,
-	       size_t errlen)
+cu_config_load(struct cu_config *cfg, const char *path, char *const *envp, char *err, size_t errlen)
 {
-	struct cfg_loader ld = {.cl_envp = envp != NULL ? envp : environ,
-				.cl_err = err,
-				.cl_errlen = errlen};
+	struct cfg_loader ld = {
+	    .cl_envp = envp != NULL ? envp : environ, .cl_err = err, .cl_errlen = errlen};
 	char *text = NULL, *val = NULL;
 	const char *why = NULL;
 	size_t len = 0, i;

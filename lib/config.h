@@ -60,7 +60,7 @@ struct cu_config {
  * The result is freed with cu_config_free().
  */
 int cu_config_load(struct cu_config *cfg, const char *path, char *const *envp, char *err,
-		   size_t errlen) __attribute__((warn_unused_result));
+                   size_t errlen) __attribute__((warn_unused_result));
 void cu_config_free(struct cu_config *cfg);
 
 /* The libpq connection string for cfg (caller frees), every value quoted. */

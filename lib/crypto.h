@@ -16,10 +16,10 @@ void cu_crypto_random(void *out, size_t n);
 void cu_crypto_random_alnum(char *out, size_t n);
 void cu_crypto_sha256(uint8_t out[CU_SHA256_LEN], const void *p, size_t n);
 void cu_crypto_hmac_sha256(uint8_t out[CU_SHA256_LEN], const void *key, size_t keylen,
-			   const void *msg, size_t msglen);
+                           const void *msg, size_t msglen);
 /* 1 when equal, in time independent of the contents; lengths are compared openly. */
 int cu_crypto_ct_eq(const void *a, size_t alen, const void *b, size_t blen)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Encoded lengths, including no NUL. */
 size_t cu_base64_enc_len(size_t n);
@@ -32,9 +32,9 @@ void cu_base64url_encode(char *out, const void *in, size_t n);
  * last character (so each input has one encoding), or bad length. base64url accepts no padding
  * or correct padding; base64 wants padding. */
 int cu_base64_decode(void *out, size_t *outlen, const char *in, size_t n)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 int cu_base64url_decode(void *out, size_t *outlen, const char *in, size_t n)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Lower-case hex into out[2n + 1]. */
 void cu_hex_encode(char *out, const void *in, size_t n);

@@ -13,7 +13,7 @@ static const struct {
 	const char *sd_sql;
 } db_stmts[CU_DB_STMT__MAX] = {
 #define DB_STMT_ROW(name, nparams, sql) [CU_DB_STMT_##name] = {"cu_" #name, nparams, sql},
-	CU_DB_STMTS(DB_STMT_ROW)
+    CU_DB_STMTS(DB_STMT_ROW)
 #undef DB_STMT_ROW
 };
 
@@ -156,8 +156,8 @@ db_failed(struct cu_db *db, const PGresult *res, const char *what)
 	primary = res != NULL ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	if (primary == NULL)
 		primary = res != NULL && PQresultStatus(res) != PGRES_FATAL_ERROR
-				  ? PQresStatus(PQresultStatus(res))
-				  : PQerrorMessage(db->db_conn);
+		              ? PQresStatus(PQresultStatus(res))
+		              : PQerrorMessage(db->db_conn);
 	cu_log(CU_LOG_ERROR, "db_error", CU_LS("stmt", what), CU_LS("sqlstate", state),
 	       CU_LS("error", db_trim(msg, sizeof(msg), primary)));
 	return CU_ERR_INTERNAL;
@@ -208,8 +208,8 @@ db_run(struct cu_db *db, enum cu_db_stmt st, int n, const char *const *params, P
  */
 static enum cu_err
 db_with_retry(struct cu_db *db, const char *what,
-	      enum cu_err (*fn)(struct cu_db *db, const void *arg, PGresult **resp),
-	      const void *arg, PGresult **resp)
+              enum cu_err (*fn)(struct cu_db *db, const void *arg, PGresult **resp),
+              const void *arg, PGresult **resp)
 {
 	enum cu_err rc;
 	int attempt, fresh, in_tx;
@@ -248,7 +248,7 @@ db_exec_fn(struct cu_db *db, const void *arg, PGresult **resp)
 
 enum cu_err
 cu_db_exec(struct cu_db *db, struct cu_arena *a, PGresult **out, enum cu_db_stmt st, int n,
-	   const char *const *params)
+           const char *const *params)
 {
 	struct db_exec_args ea = {.ea_st = st, .ea_n = n, .ea_params = params};
 	PGresult *res = NULL;
@@ -258,7 +258,8 @@ cu_db_exec(struct cu_db *db, struct cu_arena *a, PGresult **out, enum cu_db_stmt
 		*out = NULL;
 	if ((unsigned)st >= CU_DB_STMT__MAX || n != db_stmts[st].sd_nparams ||
 	    (n > 0 && params == NULL) || (out != NULL && a == NULL)) {
-		cu_log(CU_LOG_ERROR, "db_misuse", CU_LI("stmt", (long long)st), CU_LI("nparams", n));
+		cu_log(CU_LOG_ERROR, "db_misuse", CU_LI("stmt", (long long)st),
+		       CU_LI("nparams", n));
 		return CU_ERR_INTERNAL;
 	}
 	rc = db_with_retry(db, db_stmts[st].sd_name, db_exec_fn, &ea, &res);
@@ -299,15 +300,15 @@ cu_db_exec_script(struct cu_db *db, const char *sql, char *err, size_t errlen)
 	} else if (db_conn_lost(db)) {
 		if (err != NULL && errlen > 0)
 			snprintf(err, errlen, "%s",
-				 db_trim(msg, sizeof(msg), PQerrorMessage(db->db_conn)));
+			         db_trim(msg, sizeof(msg), PQerrorMessage(db->db_conn)));
 		db_log_lost(db, "script", 0);
 		rc = CU_ERR_UNAVAILABLE;
 	} else {
 		if (err != NULL && errlen > 0)
 			snprintf(err, errlen, "%s",
-				 db_trim(msg, sizeof(msg),
-					 res != NULL ? PQresultErrorMessage(res)
-						     : PQerrorMessage(db->db_conn)));
+			         db_trim(msg, sizeof(msg),
+			                 res != NULL ? PQresultErrorMessage(res)
+			                             : PQerrorMessage(db->db_conn)));
 		rc = db_failed(db, res, "script");
 	}
 	PQclear(res);

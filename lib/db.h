@@ -19,9 +19,9 @@
 
 struct cu_db {
 	PGconn *db_conn;
-	char *db_conninfo;                       /* owned */
+	char *db_conninfo;                          /* owned */
 	unsigned char db_prepared[CU_DB_STMT__MAX]; /* 1 once prepared on db_conn */
-	long long db_last_try_ms;                /* last connect attempt, monotonic ms */
+	long long db_last_try_ms;                   /* last connect attempt, monotonic ms */
 	int db_in_tx;
 };
 
@@ -40,12 +40,12 @@ enum cu_err cu_db_ensure(struct cu_db *db) __attribute__((warn_unused_result));
  * logged once.
  */
 enum cu_err cu_db_exec(struct cu_db *db, struct cu_arena *a, PGresult **out, enum cu_db_stmt st,
-		       int n, const char *const *params) __attribute__((warn_unused_result));
+                       int n, const char *const *params) __attribute__((warn_unused_result));
 
 /* A trusted script (a migration file): simple query protocol, several statements allowed.
  * On failure a description is written into err. */
 enum cu_err cu_db_exec_script(struct cu_db *db, const char *sql, char *err, size_t errlen)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 enum cu_err cu_db_begin(struct cu_db *db) __attribute__((warn_unused_result));
 enum cu_err cu_db_commit(struct cu_db *db) __attribute__((warn_unused_result));

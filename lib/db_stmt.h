@@ -18,7 +18,7 @@ enum cu_db_stmt {
 #define CU_DB_STMT_ENUM_(name, nparams, sql) CU_DB_STMT_##name,
 	CU_DB_STMTS(CU_DB_STMT_ENUM_)
 #undef CU_DB_STMT_ENUM_
-	CU_DB_STMT__MAX
+	    CU_DB_STMT__MAX
 };
 
 #endif

@@ -63,15 +63,15 @@ typedef long cu_http_read_fn(void *ctx, void *p, size_t n);
  * header or query; CU_ERR_TOO_LARGE past a header or query limit.
  */
 enum cu_err cu_http_request_parse(struct cu_http_request *req, struct cu_arena *a,
-				  char *const *envp) __attribute__((warn_unused_result));
+                                  char *const *envp) __attribute__((warn_unused_result));
 
 /*
  * Reads the body: CU_ERR_TOO_LARGE when CONTENT_LENGTH or the bytes read pass max (the rest is
  * not read), CU_ERR_INVALID when the stream ends before CONTENT_LENGTH bytes.
  */
 enum cu_err cu_http_request_read_body(struct cu_http_request *req, struct cu_arena *a,
-				      cu_http_read_fn *rd, void *rdctx, size_t max)
-	__attribute__((warn_unused_result));
+                                      cu_http_read_fn *rd, void *rdctx, size_t max)
+    __attribute__((warn_unused_result));
 
 /* Lookups: the first match, or NULL. Header names are matched case-insensitively. */
 const char *cu_http_header(const struct cu_http_request *req, const char *name);
@@ -87,16 +87,17 @@ const char *cu_http_arg(const struct cu_http_request *req, const char *name);
  *   skipped (browsers send junk), more than CU_HTTP_MAX_COOKIES is CU_ERR_TOO_LARGE.
  */
 enum cu_err cu_http_percent_decode(struct cu_arena *a, const char *s, size_t n, int plus_space,
-				   char **out, size_t *outlen) __attribute__((warn_unused_result));
+                                   char **out, size_t *outlen) __attribute__((warn_unused_result));
 enum cu_err cu_http_parse_urlencoded(struct cu_arena *a, const char *s, size_t n, size_t max,
-				     struct cu_kv **out, size_t *nout)
-	__attribute__((warn_unused_result));
+                                     struct cu_kv **out, size_t *nout)
+    __attribute__((warn_unused_result));
 enum cu_err cu_http_parse_cookies(struct cu_arena *a, const char *s, size_t n, struct cu_kv **out,
-				  size_t *nout) __attribute__((warn_unused_result));
+                                  size_t *nout) __attribute__((warn_unused_result));
 
 /* Parses the body as a form when Content-Type is application/x-www-form-urlencoded. */
 enum cu_err cu_http_parse_form(const struct cu_http_request *req, struct cu_arena *a,
-			       struct cu_kv **out, size_t *nout) __attribute__((warn_unused_result));
+                               struct cu_kv **out, size_t *nout)
+    __attribute__((warn_unused_result));
 
 #define CU_HTTP_MAX_RESPONSE_HEADERS 32
 
@@ -117,7 +118,7 @@ void cu_http_response_free(struct cu_http_response *r);
 /* -1 on a CR, LF or NUL in name or value, or when the header table is full. Values borrowed
  * until the response is written (use arena strings). */
 int cu_http_set_header(struct cu_http_response *r, const char *name, const char *value)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 struct cu_cookie_opts {
 	const char *co_path;   /* "/" when NULL */
@@ -128,15 +129,15 @@ struct cu_cookie_opts {
 	const char *co_same_site; /* "Lax", "Strict", "None"; NULL for none */
 };
 int cu_http_set_cookie(struct cu_http_response *r, struct cu_arena *a, const char *name,
-		       const char *value, const struct cu_cookie_opts *o)
-	__attribute__((warn_unused_result));
+                       const char *value, const struct cu_cookie_opts *o)
+    __attribute__((warn_unused_result));
 
 /* Replace the body and status. json is compact JSON text. */
 void cu_http_send_json(struct cu_http_response *r, int status, const char *json, size_t len);
 /* {"detail": detail}, authentik's error shape. */
 void cu_http_send_error(struct cu_http_response *r, int status, const char *detail);
 void cu_http_send_text(struct cu_http_response *r, int status, const char *ctype, const char *body,
-		       size_t len);
+                       size_t len);
 
 /* The reason phrase for a status ("Not Found"); "Unknown" for others. */
 const char *cu_http_reason(int status);
@@ -144,6 +145,6 @@ const char *cu_http_reason(int status);
 /* Writes the whole response (CGI "Status:" form) through wr; -1 when wr fails. */
 typedef int cu_http_write_fn(void *ctx, const void *p, size_t n);
 int cu_http_response_write(const struct cu_http_response *r, cu_http_write_fn *wr, void *wrctx)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 #endif

@@ -26,7 +26,7 @@ int cu_utf8_valid(const char *s, size_t n);
  * top-level null, which json-c represents so.
  */
 enum cu_err cu_json_parse(struct cu_arena *a, const char *s, size_t n, struct json_object **out)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Ties o (a new reference) to the arena: released at reset. Returns o. */
 struct json_object *cu_json_adopt(struct cu_arena *a, struct json_object *o);
@@ -44,15 +44,15 @@ const char *cu_json_text(struct json_object *o, size_t *len);
  * double is not an int.
  */
 int cu_json_get_string(struct json_object *obj, const char *key, const char **out)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 int cu_json_get_int(struct json_object *obj, const char *key, int64_t *out)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 int cu_json_get_bool(struct json_object *obj, const char *key, int *out)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 int cu_json_get_object(struct json_object *obj, const char *key, struct json_object **out)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 int cu_json_get_array(struct json_object *obj, const char *key, struct json_object **out)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Setters on an object (abort when obj is not one); v == NULL for the string setter and a NaN
  * or infinite double write null. */

@@ -6,15 +6,15 @@
 #define CU_LIMITS_H
 
 /* HTTP request */
-#define CU_HTTP_MAX_HEADERS 100          /* request headers kept per request */
-#define CU_HTTP_MAX_HEADER_LEN 8192      /* one header value */
-#define CU_HTTP_MAX_HEADERS_TOTAL 65536  /* all header names and values together */
-#define CU_HTTP_MAX_PATH_LEN 4096        /* decoded path */
-#define CU_HTTP_MAX_QUERY_LEN 8192       /* raw query string */
-#define CU_HTTP_MAX_PARAMS 128           /* query or form parameters */
-#define CU_HTTP_MAX_COOKIES 64           /* cookies in the Cookie header */
-#define CU_HTTP_MAX_BODY_DEFAULT 65536   /* body bytes unless a route says otherwise */
-#define CU_HTTP_MAX_BODY_LIMIT 16777216  /* no route may accept more than this */
+#define CU_HTTP_MAX_HEADERS 100         /* request headers kept per request */
+#define CU_HTTP_MAX_HEADER_LEN 8192     /* one header value */
+#define CU_HTTP_MAX_HEADERS_TOTAL 65536 /* all header names and values together */
+#define CU_HTTP_MAX_PATH_LEN 4096       /* decoded path */
+#define CU_HTTP_MAX_QUERY_LEN 8192      /* raw query string */
+#define CU_HTTP_MAX_PARAMS 128          /* query or form parameters */
+#define CU_HTTP_MAX_COOKIES 64          /* cookies in the Cookie header */
+#define CU_HTTP_MAX_BODY_DEFAULT 65536  /* body bytes unless a route says otherwise */
+#define CU_HTTP_MAX_BODY_LIMIT 16777216 /* no route may accept more than this */
 #define CU_HTTP_MAX_RESPONSE_BODY 67108864
 
 /* JSON */

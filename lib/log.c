@@ -21,8 +21,8 @@ static int log_fd = STDERR_FILENO;
 static char log_request_id[LOG_MAX_REQUEST_ID + 1];
 
 static const char *const log_level_names[CU_LOG__MAX] = {
-	[CU_LOG_TRACE] = "trace", [CU_LOG_DEBUG] = "debug",     [CU_LOG_INFO] = "info",
-	[CU_LOG_WARNING] = "warning", [CU_LOG_ERROR] = "error",
+    [CU_LOG_TRACE] = "trace",     [CU_LOG_DEBUG] = "debug", [CU_LOG_INFO] = "info",
+    [CU_LOG_WARNING] = "warning", [CU_LOG_ERROR] = "error",
 };
 
 /* Written in place of the fields that did not fit; its room is set aside before any field. */
@@ -314,9 +314,9 @@ cu_log_write(enum cu_log_level level, const char *event, const struct cu_log_fie
 	char buf[CU_LOG_MAX_LINE];
 	char when[40];
 	struct log_line l = {
-		.ll_buf = buf,
-		.ll_len = 0,
-		.ll_max = sizeof(buf) - (sizeof(log_trunc_tail) - 1) - (sizeof(log_close) - 1),
+	    .ll_buf = buf,
+	    .ll_len = 0,
+	    .ll_max = sizeof(buf) - (sizeof(log_trunc_tail) - 1) - (sizeof(log_close) - 1),
 	};
 	struct cu_log_field head[5];
 	size_t nhead = 0, i;

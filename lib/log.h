@@ -57,7 +57,7 @@ void cu_log_write(enum cu_log_level level, const char *event, const struct cu_lo
 /* cu_log(CU_LOG_INFO, "event", CU_LS("k", v), CU_LI("n", 3)) — at least one field. */
 #define cu_log(level, event, ...)                                                                  \
 	cu_log_write((level), (event),                                                             \
-		     (const struct cu_log_field[]){__VA_ARGS__, {.lf_type = CU_LOG_T_END}})
+	             (const struct cu_log_field[]){__VA_ARGS__, {.lf_type = CU_LOG_T_END}})
 #define cu_log_msg(level, event, msg) cu_log((level), (event), CU_LS("msg", (msg)))
 
 #endif

@@ -22,11 +22,10 @@ struct migration {
 	char mg_name[256];
 };
 
-static const char create_table[] =
-	"CREATE TABLE IF NOT EXISTS schema_migrations ("
-	" version integer PRIMARY KEY,"
-	" name text NOT NULL,"
-	" applied_at timestamptz NOT NULL DEFAULT now())";
+static const char create_table[] = "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                   " version integer PRIMARY KEY,"
+                                   " name text NOT NULL,"
+                                   " applied_at timestamptz NOT NULL DEFAULT now())";
 
 /* "0001_init.sql" -> 1; -1 for any other shape. */
 static int
@@ -82,7 +81,7 @@ list_dir(const char *dir, struct migration **out, size_t *nout, char *err, size_
 		v = parse_name(de->d_name);
 		if (v < 0) {
 			snprintf(err, errlen, "migration file name %.200s is not NNNN_name.sql",
-				 de->d_name);
+			         de->d_name);
 			goto out;
 		}
 		if (n == MIGRATE_MAX_FILES) {
@@ -97,7 +96,7 @@ list_dir(const char *dir, struct migration **out, size_t *nout, char *err, size_
 	for (i = 1; i < n; i++) {
 		if (m[i].mg_version == m[i - 1].mg_version) {
 			snprintf(err, errlen, "two migrations share version %04d: %s and %s",
-				 m[i].mg_version, m[i - 1].mg_name, m[i].mg_name);
+			         m[i].mg_version, m[i - 1].mg_name, m[i].mg_name);
 			goto out;
 		}
 	}
@@ -218,7 +217,7 @@ cu_migrate_run(struct cu_db *db, const char *dir, int *applied, char *err, size_
 		    CU_OK) {
 			cu_db_rollback(db);
 			snprintf(err, errlen, "migration %s failed, nothing of it was applied: %s",
-				 m[i].mg_name, dberr);
+			         m[i].mg_name, dberr);
 			goto out;
 		}
 		snprintf(vbuf, sizeof(vbuf), "%d", m[i].mg_version);
@@ -261,7 +260,7 @@ cu_migrate_status(struct cu_db *db, const char *dir, int fd, char *err, size_t e
 	locked = 1;
 	for (i = 0; i < n; i++)
 		dprintf(fd, "%-8s %s\n", is_applied(done, m[i].mg_version) ? "applied" : "pending",
-			m[i].mg_name);
+		        m[i].mg_name);
 	rc = 0;
 out:
 	if (locked && cu_db_exec(db, &a, NULL, CU_DB_STMT_MIGRATION_UNLOCK, 1, key) != CU_OK)

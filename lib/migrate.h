@@ -19,11 +19,11 @@
  * left nothing behind.
  */
 int cu_migrate_run(struct cu_db *db, const char *dir, int *applied, char *err, size_t errlen)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Applied versions and file names in dir, for "custos-worker migrate --status"; writes one line
  * per file to out ("applied" or "pending"). -1 on error with a reason in err. */
 int cu_migrate_status(struct cu_db *db, const char *dir, int fd, char *err, size_t errlen)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 #endif

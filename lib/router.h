@@ -20,7 +20,6 @@ struct cu_route {
 	const char *rt_pattern;
 	cu_handler_fn *rt_handler;
 	size_t rt_max_body; /* 0: CU_HTTP_MAX_BODY_DEFAULT */
-	unsigned rt_flags;  /* reserved for per-route options; 0 */
 };
 
 struct cu_route_param {
@@ -41,8 +40,8 @@ struct cu_route_match {
  * for this method; rm_allowed tells which would).
  */
 enum cu_err cu_router_match(const struct cu_route *routes, size_t n, unsigned method,
-			    const char *path, struct cu_arena *a, struct cu_route_match *m)
-	__attribute__((warn_unused_result));
+                            const char *path, struct cu_arena *a, struct cu_route_match *m)
+    __attribute__((warn_unused_result));
 
 /* "GET, HEAD, POST" for an Allow header, arena-owned. */
 const char *cu_router_allow(struct cu_arena *a, unsigned methods);

@@ -52,7 +52,7 @@ cu_server_init(struct cu_server *s, const struct cu_app *app, char *const *envp)
 	cu_wipe(conninfo, strlen(conninfo));
 	cu_free(conninfo);
 	cu_cache_init(&s->sv_cache, s->sv_cfg.redis_host, s->sv_cfg.redis_port, s->sv_cfg.redis_db,
-		      s->sv_cfg.redis_password);
+	              s->sv_cfg.redis_password);
 	cu_arena_init(&s->sv_arena);
 	cu_http_response_init(&s->sv_resp);
 	return 0;
@@ -99,11 +99,11 @@ dispatch(struct cu_server *s, cu_http_read_fn *rd, void *rdctx)
 	if (req->rq_method == 0) {
 		resp->rs_status = 0;
 		early_error(s, CU_ERR_METHOD,
-			    method_not_allowed_detail(&s->sv_arena, req->rq_method_name));
+		            method_not_allowed_detail(&s->sv_arena, req->rq_method_name));
 		return;
 	}
 	err = cu_router_match(s->sv_app->ap_routes, s->sv_app->ap_nroutes, req->rq_method,
-			      req->rq_path, &s->sv_arena, m);
+	                      req->rq_path, &s->sv_arena, m);
 	if (err != CU_OK && req->rq_content_length > CU_HTTP_MAX_BODY_DEFAULT) {
 		/* No route will read this body: a request that announces more than any unrouted
 		 * request may carry is refused as too large before anything else. */
@@ -115,11 +115,11 @@ dispatch(struct cu_server *s, cu_http_read_fn *rd, void *rdctx)
 		return;
 	}
 	if (err == CU_ERR_METHOD) {
-		if (cu_http_set_header(resp, "Allow", cu_router_allow(&s->sv_arena, m->rm_allowed)) !=
-		    0)
+		if (cu_http_set_header(resp, "Allow",
+		                       cu_router_allow(&s->sv_arena, m->rm_allowed)) != 0)
 			cu_die("allow header");
 		cu_http_send_error(resp, 405,
-				   method_not_allowed_detail(&s->sv_arena, req->rq_method_name));
+		                   method_not_allowed_detail(&s->sv_arena, req->rq_method_name));
 		return;
 	}
 	if (err != CU_OK) {
@@ -157,7 +157,7 @@ dispatch(struct cu_server *s, cu_http_read_fn *rd, void *rdctx)
 
 void
 cu_server_handle(struct cu_server *s, char *const *envp, cu_http_read_fn *rd, void *rdctx,
-		 cu_http_write_fn *wr, void *wrctx)
+                 cu_http_write_fn *wr, void *wrctx)
 {
 	struct cu_http_request *req = &s->sv_req;
 	struct cu_http_response *resp = &s->sv_resp;
@@ -172,8 +172,8 @@ cu_server_handle(struct cu_server *s, char *const *envp, cu_http_read_fn *rd, vo
 	err = cu_http_request_parse(req, &s->sv_arena, envp);
 	if (err != CU_OK) {
 		early_error(s, err,
-			    err == CU_ERR_TOO_LARGE ? "Request header fields too large."
-						    : "Malformed request.");
+		            err == CU_ERR_TOO_LARGE ? "Request header fields too large."
+		                                    : "Malformed request.");
 	} else {
 		cu_log_set_request_id(req->rq_id);
 		dispatch(s, rd, rdctx);
@@ -378,11 +378,11 @@ static void
 usage(const char *prog)
 {
 	fprintf(stderr,
-		"usage: %s [--listen SOCKET|HOST:PORT [--processes N]]\n"
-		"  Started by a web server with a FastCGI socket on fd 0, serves FastCGI.\n"
-		"  Started with a CGI environment, serves that one request and exits.\n"
-		"  With --listen, opens the socket itself and keeps N processes on it.\n",
-		prog);
+	        "usage: %s [--listen SOCKET|HOST:PORT [--processes N]]\n"
+	        "  Started by a web server with a FastCGI socket on fd 0, serves FastCGI.\n"
+	        "  Started with a CGI environment, serves that one request and exits.\n"
+	        "  With --listen, opens the socket itself and keeps N processes on it.\n",
+	        prog);
 }
 
 int
@@ -457,8 +457,8 @@ cu_ctx_fail(struct cu_ctx *cx, enum cu_err err, const char *what)
 
 	switch (err) {
 	case CU_ERR_UNAVAILABLE:
-		detail = cu_arena_printf(cx->cx_arena, "%s is unavailable; try again shortly.",
-					 what);
+		detail =
+		    cu_arena_printf(cx->cx_arena, "%s is unavailable; try again shortly.", what);
 		break;
 	case CU_ERR_NOT_FOUND:
 		detail = "Not found.";

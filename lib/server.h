@@ -3,8 +3,9 @@
  * main() that calls cu_server_main(). The loop accepts a FastCGI request, resets the arena,
  * parses the request within lib/limits.h, routes, reads the body within the route's limit,
  * runs the handler, writes its response, and logs one access line. Handlers that need
- * PostgreSQL or Redis find out from the call that fails and answer 503 (cu_ctx_fail). Started without a FastCGI socket on fd 0, the same binary serves one CGI
- * request from its environment and exits.
+ * PostgreSQL or Redis find out from the call that fails and answer 503 (cu_ctx_fail). Started
+ * without a FastCGI socket on fd 0, the same binary serves one CGI request from its environment and
+ * exits.
  */
 #ifndef CU_SERVER_H
 #define CU_SERVER_H
@@ -51,7 +52,7 @@ struct cu_server {
 
 /* Loads config, sets up logging, the database and cache handles (connected lazily). */
 int cu_server_init(struct cu_server *s, const struct cu_app *app, char *const *envp)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 void cu_server_fini(struct cu_server *s);
 
 /*
@@ -59,7 +60,7 @@ void cu_server_fini(struct cu_server *s);
  * through wr. This is the whole request life, callable in-process by tests.
  */
 void cu_server_handle(struct cu_server *s, char *const *envp, cu_http_read_fn *rd, void *rdctx,
-		      cu_http_write_fn *wr, void *wrctx);
+                      cu_http_write_fn *wr, void *wrctx);
 
 /* main() of a responder: FastCGI loop until SIGTERM, or one CGI request. Returns exit code. */
 int cu_server_main(const struct cu_app *app, int argc, char **argv);

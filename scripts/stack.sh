@@ -68,7 +68,7 @@ load_state() {
 make_run_dirs() {
 	mkdir -p "$RUN" "$PGRUN" "$REDISRUN" "$WEBRUN" "$LOG"
 	chmod 755 "$S" "$RUN" "$PGRUN" "$WEBRUN" "$LOG"
-	chmod 700 "$REDISRUN"
+	chmod 755 "$REDISRUN"
 	if [ "$(id -u)" -eq 0 ]; then
 		chown "$PGUSER_OS" "$PGRUN"; chown "$REDISUSER_OS" "$REDISRUN"
 		chown "$WEBUSER" "$WEBRUN" "$LOG"
@@ -104,7 +104,7 @@ postgresql.port = $PG_PORT
 postgresql.name = custos
 postgresql.user = custos
 postgresql.password = $PG_PASSWORD
-redis.host = 127.0.0.1
+redis.host = $REDISRUN/redis.sock
 redis.port = $REDIS_PORT
 redis.password = $REDIS_PASSWORD
 log_level = ${CUSTOS_LOG_LEVEL:-info}
@@ -185,6 +185,8 @@ redis_start() {
 	cat > "$S/redis.conf" <<RCONF
 bind 127.0.0.1
 port $REDIS_PORT
+unixsocket $REDISRUN/redis.sock
+unixsocketperm 777
 protected-mode yes
 requirepass $REDIS_PASSWORD
 dir $S/redis

@@ -24,13 +24,13 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: custos-worker COMMAND [OPTIONS]\n"
-		   "\n"
-		   "commands:\n"
-		   "  migrate [--sql-dir DIR]   apply the pending database migrations\n"
-		   "  migrate --status          list migrations as applied or pending\n"
-		   "\n"
-		   "Configuration: CUSTOS_* environment variables (CUSTOS_POSTGRESQL__HOST, ...)\n"
-		   "and the file named by CUSTOS_CONFIG. SQL files default to " CU_SQL_DIR ".\n");
+	           "\n"
+	           "commands:\n"
+	           "  migrate [--sql-dir DIR]   apply the pending database migrations\n"
+	           "  migrate --status          list migrations as applied or pending\n"
+	           "\n"
+	           "Configuration: CUSTOS_* environment variables (CUSTOS_POSTGRESQL__HOST, ...)\n"
+	           "and the file named by CUSTOS_CONFIG. SQL files default to " CU_SQL_DIR ".\n");
 }
 
 static int

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -99,6 +100,21 @@ teardown(void **state)
 
 /* ---- the fake server ---- */
 
+/* The running fake, stopped by fake_reap when a failed assertion skipped fake_stop. */
+static pid_t fake_pid = -1;
+
+static int
+fake_reap(void **state)
+{
+	(void)state;
+	if (fake_pid > 0) {
+		kill(fake_pid, SIGKILL);
+		waitpid(fake_pid, NULL, 0);
+	}
+	fake_pid = -1;
+	return 0;
+}
+
 struct fake {
 	pid_t fk_pid;
 	int fk_port;
@@ -124,7 +140,8 @@ resp_read(FILE *in, char args[8][256], int *argc)
 		if (fgets(line, sizeof(line), in) == NULL || line[0] != '$')
 			return -1;
 		len = strtol(line + 1, NULL, 10);
-		if (len < 0 || len > 250 || fread(args[i], 1, (size_t)len + 2, in) != (size_t)len + 2)
+		if (len < 0 || len > 250 ||
+		    fread(args[i], 1, (size_t)len + 2, in) != (size_t)len + 2)
 			return -1;
 		args[i][len] = '\0';
 	}
@@ -147,7 +164,7 @@ reply(int fd, const char *s)
 
 enum fake_mode {
 	FAKE_NORMAL,
-	FAKE_DROP_SECOND_PING,   /* hang up instead of answering a connection's second PING */
+	FAKE_DROP_SECOND_PING,  /* hang up instead of answering a connection's second PING */
 	FAKE_HANGUP_AFTER_PING, /* answer each PING, then hang up */
 };
 
@@ -161,7 +178,7 @@ fake_serve(int fd, int ev, enum fake_mode mode)
 
 	while (in != NULL && resp_read(in, args, &argc) == 0) {
 		int n = snprintf(line, sizeof(line), "%s%s%s\n", args[0], argc > 1 ? " " : "",
-				 argc > 1 ? args[1] : "");
+		                 argc > 1 ? args[1] : "");
 
 		if (write(ev, line, (size_t)n) != n)
 			_exit(4);
@@ -172,8 +189,9 @@ fake_serve(int fd, int ev, enum fake_mode mode)
 			if (mode == FAKE_HANGUP_AFTER_PING)
 				break;
 		} else if (strcmp(args[0], "AUTH") == 0) {
-			reply(fd, strcmp(args[1], "right") == 0 ? "+OK\r\n"
-								: "-WRONGPASS invalid password\r\n");
+			reply(fd, strcmp(args[1], "right") == 0
+			              ? "+OK\r\n"
+			              : "-WRONGPASS invalid password\r\n");
 		} else if (strcmp(args[0], "SELECT") == 0 || strcmp(args[0], "SET") == 0) {
 			reply(fd, "+OK\r\n");
 		} else if (strcmp(args[0], "GET") == 0) {
@@ -224,6 +242,10 @@ fake_start(struct fake *fk, enum fake_mode mode, const char *unix_path)
 	fk->fk_pid = fork();
 	assert_true(fk->fk_pid >= 0);
 	if (fk->fk_pid == 0) {
+		/* Outlives no test process for long, whatever happens to it. */
+		struct timeval idle = {10, 0};
+
+		setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &idle, sizeof(idle));
 		signal(SIGPIPE, SIG_IGN);
 		close(ev[0]);
 		for (;;) {
@@ -239,6 +261,7 @@ fake_start(struct fake *fk, enum fake_mode mode, const char *unix_path)
 			close(fd);
 		}
 	}
+	fake_pid = fk->fk_pid;
 	close(lfd);
 	close(ev[1]);
 	fk->fk_events = ev[0];
@@ -250,8 +273,7 @@ fake_stop(struct fake *fk)
 	size_t len = 0;
 	ssize_t n;
 
-	kill(fk->fk_pid, SIGKILL);
-	waitpid(fk->fk_pid, NULL, 0);
+	fake_reap(NULL);
 	while ((n = read(fk->fk_events, fk->fk_log + len, sizeof(fk->fk_log) - 1 - len)) > 0)
 		len += (size_t)n;
 	fk->fk_log[len] = '\0';
@@ -391,16 +413,16 @@ test_fake_commands(void **state)
 	cu_cache_close(&c);
 	fake_stop(&fk);
 	assert_string_equal(fk.fk_log, "accept\n"
-				       "AUTH right\n"
-				       "SELECT 3\n"
-				       "PING\n"
-				       "SET k\n"
-				       "SET k2\n"
-				       "GET present\n"
-				       "GET absent\n"
-				       "DEL k\n"
-				       "NOPE x\n"
-				       "PING\n");
+	                               "AUTH right\n"
+	                               "SELECT 3\n"
+	                               "PING\n"
+	                               "SET k\n"
+	                               "SET k2\n"
+	                               "GET present\n"
+	                               "GET absent\n"
+	                               "DEL k\n"
+	                               "NOPE x\n"
+	                               "PING\n");
 }
 
 static void
@@ -501,15 +523,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_unreachable_tcp),
-		cmocka_unit_test(test_unreachable_unix),
-		cmocka_unit_test(test_reconnect_rate_limit),
-		cmocka_unit_test(test_close_idempotent),
-		cmocka_unit_test(test_fake_commands),
-		cmocka_unit_test(test_fake_auth_failure),
-		cmocka_unit_test(test_fake_retry_after_drop),
-		cmocka_unit_test(test_fake_timeout),
-		cmocka_unit_test(test_no_sigpipe),
+	    cmocka_unit_test_teardown(test_unreachable_tcp, fake_reap),
+	    cmocka_unit_test_teardown(test_unreachable_unix, fake_reap),
+	    cmocka_unit_test_teardown(test_reconnect_rate_limit, fake_reap),
+	    cmocka_unit_test_teardown(test_close_idempotent, fake_reap),
+	    cmocka_unit_test_teardown(test_fake_commands, fake_reap),
+	    cmocka_unit_test_teardown(test_fake_auth_failure, fake_reap),
+	    cmocka_unit_test_teardown(test_fake_retry_after_drop, fake_reap),
+	    cmocka_unit_test_teardown(test_fake_timeout, fake_reap),
+	    cmocka_unit_test_teardown(test_no_sigpipe, fake_reap),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

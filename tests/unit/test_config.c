@@ -168,28 +168,28 @@ static void
 test_yaml_file(void **state)
 {
 	const char *path = tmp_file("# custos\n"
-				    "---\n"
-				    "secret_key: \"from file\"\n"
-				    "postgresql:\n"
-				    "    host: db.example   # trailing comment\n"
-				    "    port: '6432'\n"
-				    "    password: 'it''s'\n"
-				    "\n"
-				    "    name: \"c\\\"ustos\"\n"
-				    "redis:\n"
-				    "    port: 6380\n"
-				    "    db: 2\n"
-				    "error_reporting:\n"
-				    "    enabled: yes\n"
-				    "    sample_rate: 0.5\n"
-				    "email:\n"
-				    "    use_tls: ON\n"
-				    "    from: \"a#b@example.org\"\n"
-				    "log_level: debug\r\n"
-				    "debug: true\n"
-				    "web:\n"
-				    "    path: /auth/\n"
-				    "cookie_domain: ~\n");
+	                            "---\n"
+	                            "secret_key: \"from file\"\n"
+	                            "postgresql:\n"
+	                            "    host: db.example   # trailing comment\n"
+	                            "    port: '6432'\n"
+	                            "    password: 'it''s'\n"
+	                            "\n"
+	                            "    name: \"c\\\"ustos\"\n"
+	                            "redis:\n"
+	                            "    port: 6380\n"
+	                            "    db: 2\n"
+	                            "error_reporting:\n"
+	                            "    enabled: yes\n"
+	                            "    sample_rate: 0.5\n"
+	                            "email:\n"
+	                            "    use_tls: ON\n"
+	                            "    from: \"a#b@example.org\"\n"
+	                            "log_level: debug\r\n"
+	                            "debug: true\n"
+	                            "web:\n"
+	                            "    path: /auth/\n"
+	                            "cookie_domain: ~\n");
 	struct cu_config c;
 	char err[256];
 
@@ -219,22 +219,22 @@ test_yaml_authentik_file(void **state)
 {
 	/* Parts of authentik's own default.yml that custos does not read must not stop a load. */
 	const char *path = tmp_file("postgresql:\n"
-				    "  host: localhost\n"
-				    "  read_replicas: {}\n"
-				    "  test:\n"
-				    "    name: test_authentik\n"
-				    "footer_links:\n"
-				    "  - name: Documentation\n"
-				    "    href: https://goauthentik.io/docs/\n"
-				    "  - name: Website\n"
-				    "    href: https://goauthentik.io/\n"
-				    "outposts:\n"
-				    "- a\n"
-				    "- b\n"
-				    "notes: |\n"
-				    "  line one\n"
-				    "  line two\n"
-				    "secret_key: k\n");
+	                            "  host: localhost\n"
+	                            "  read_replicas: {}\n"
+	                            "  test:\n"
+	                            "    name: test_authentik\n"
+	                            "footer_links:\n"
+	                            "  - name: Documentation\n"
+	                            "    href: https://goauthentik.io/docs/\n"
+	                            "  - name: Website\n"
+	                            "    href: https://goauthentik.io/\n"
+	                            "outposts:\n"
+	                            "- a\n"
+	                            "- b\n"
+	                            "notes: |\n"
+	                            "  line one\n"
+	                            "  line two\n"
+	                            "secret_key: k\n");
 	struct cu_config c;
 	char err[256];
 
@@ -256,12 +256,12 @@ static void
 test_kv_file_and_env_override(void **state)
 {
 	const char *path = tmp_file("# key = value form\n"
-				    "secret_key = kv-secret\n"
-				    "postgresql.host = filehost\n"
-				    "postgresql.user: fileuser\n"
-				    "redis.host = /run/redis.sock\n"
-				    "email.timeout = 30\n"
-				    "listen.http = \"[::1]:9100\"\n");
+	                            "secret_key = kv-secret\n"
+	                            "postgresql.host = filehost\n"
+	                            "postgresql.user: fileuser\n"
+	                            "redis.host = /run/redis.sock\n"
+	                            "email.timeout = 30\n"
+	                            "listen.http = \"[::1]:9100\"\n");
 	char env_config[128];
 	struct cu_config c;
 	char err[256];
@@ -269,12 +269,12 @@ test_kv_file_and_env_override(void **state)
 	(void)state;
 	/* The file comes from $CUSTOS_CONFIG in envp when no path is given. */
 	snprintf(env_config, sizeof(env_config), "CUSTOS_CONFIG=%s", path);
-	assert_int_equal(cu_config_load(&c, NULL,
-					ENV(env_config, "CUSTOS_POSTGRESQL__HOST=envhost",
-					    "CUSTOS_EMAIL__USE_SSL=1",
-					    "CUSTOS_ERROR_REPORTING__SAMPLE_RATE=1"),
-					err, sizeof(err)),
-			 0);
+	assert_int_equal(
+	    cu_config_load(&c, NULL,
+	                   ENV(env_config, "CUSTOS_POSTGRESQL__HOST=envhost",
+	                       "CUSTOS_EMAIL__USE_SSL=1", "CUSTOS_ERROR_REPORTING__SAMPLE_RATE=1"),
+	                   err, sizeof(err)),
+	    0);
 	assert_string_equal(c.secret_key, "kv-secret");
 	assert_string_equal(c.pg_host, "envhost");
 	assert_string_equal(c.pg_user, "fileuser");
@@ -300,15 +300,16 @@ test_env_and_file_references(void **state)
 	(void)state;
 	snprintf(s_ref, sizeof(s_ref), "CUSTOS_SECRET_KEY=file://%s", secret);
 	snprintf(p_ref, sizeof(p_ref), "CUSTOS_POSTGRESQL__PASSWORD=file://%s?unused", pw);
-	assert_int_equal(cu_config_load(&c, NULL,
-					ENV(s_ref, p_ref, "CUSTOS_REDIS__PASSWORD=env://REDIS_PW",
-					    "REDIS_PW=r3dis",
-					    "CUSTOS_REDIS__HOST=env://MISSING_VAR?fallback-host",
-					    "CUSTOS_EMAIL__USERNAME=env://MISSING_VAR",
-					    "CUSTOS_EMAIL__PASSWORD=file:///nonexistent/custos/pw?dflt",
-					    "CUSTOS_REDIS__PORT=env://REDIS_PORT", "REDIS_PORT=7000"),
-					err, sizeof(err)),
-			 0);
+	assert_int_equal(
+	    cu_config_load(&c, NULL,
+	                   ENV(s_ref, p_ref, "CUSTOS_REDIS__PASSWORD=env://REDIS_PW",
+	                       "REDIS_PW=r3dis",
+	                       "CUSTOS_REDIS__HOST=env://MISSING_VAR?fallback-host",
+	                       "CUSTOS_EMAIL__USERNAME=env://MISSING_VAR",
+	                       "CUSTOS_EMAIL__PASSWORD=file:///nonexistent/custos/pw?dflt",
+	                       "CUSTOS_REDIS__PORT=env://REDIS_PORT", "REDIS_PORT=7000"),
+	                   err, sizeof(err)),
+	    0);
 	assert_string_equal(c.secret_key, "from-a-file");
 	/* Only one trailing newline goes. */
 	assert_string_equal(c.pg_password, "pa\nss\n");
@@ -320,10 +321,9 @@ test_env_and_file_references(void **state)
 	cu_config_free(&c);
 
 	/* An unreadable file with no default is an error naming the key. */
-	assert_int_equal(cu_config_load(&c, NULL,
-					ENV("CUSTOS_SECRET_KEY=file:///nonexistent/x"),
-					err, sizeof(err)),
-			 -1);
+	assert_int_equal(cu_config_load(&c, NULL, ENV("CUSTOS_SECRET_KEY=file:///nonexistent/x"),
+	                                err, sizeof(err)),
+	                 -1);
 	assert_non_null(strstr(err, "secret_key"));
 	assert_non_null(strstr(err, "/nonexistent/x"));
 }
@@ -380,15 +380,15 @@ test_booleans(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
 		snprintf(assign, sizeof(assign), "CUSTOS_DEBUG=%s", yes[i]);
-		assert_int_equal(cu_config_load(&c, NULL, ENV("CUSTOS_SECRET_KEY=k", assign),
-						err, sizeof(err)),
-				 0);
+		assert_int_equal(
+		    cu_config_load(&c, NULL, ENV("CUSTOS_SECRET_KEY=k", assign), err, sizeof(err)),
+		    0);
 		assert_int_equal(c.debug, 1);
 		cu_config_free(&c);
 		snprintf(assign, sizeof(assign), "CUSTOS_DEBUG=%s", no[i]);
-		assert_int_equal(cu_config_load(&c, NULL, ENV("CUSTOS_SECRET_KEY=k", assign),
-						err, sizeof(err)),
-				 0);
+		assert_int_equal(
+		    cu_config_load(&c, NULL, ENV("CUSTOS_SECRET_KEY=k", assign), err, sizeof(err)),
+		    0);
 		assert_int_equal(c.debug, 0);
 		cu_config_free(&c);
 	}
@@ -398,9 +398,9 @@ static void
 test_unknown_keys_warn(void **state)
 {
 	const char *path = tmp_file("secret_key: k\n"
-				    "postgresql:\n"
-				    "  hots: typo\n"
-				    "unknown_top = 1\n");
+	                            "postgresql:\n"
+	                            "  hots: typo\n"
+	                            "unknown_top = 1\n");
 	char *const *env = ENV("CUSTOS_NOT_A_KEY=1", "CUSTOS_REDIS__HOSTNAME=x", "OTHER=1");
 	struct cu_config c;
 	char err[256];
@@ -429,9 +429,8 @@ expect_file_error(const char *text, const char *needle)
 	struct cu_config c;
 	char err[256];
 
-	assert_int_equal(cu_config_load(&c, path, ENV("CUSTOS_SECRET_KEY=k"), err,
-					sizeof(err)),
-			 -1);
+	assert_int_equal(cu_config_load(&c, path, ENV("CUSTOS_SECRET_KEY=k"), err, sizeof(err)),
+	                 -1);
 	if (strstr(err, needle) == NULL)
 		fail_msg("error \"%s\" does not mention \"%s\"", err, needle);
 	tmp_count--;
@@ -455,9 +454,9 @@ test_bad_files(void **state)
 	expect_file_error("redis:\n  port: 70000\n", "redis.port");
 	expect_file_error("postgresql:\n  host:\n    - a\n", "postgresql.host");
 	expect_file_error("secret_key: |\n  abc\n", "secret_key");
-	assert_int_equal(cu_config_load(&c, "/nonexistent/custos.yml",
-					ENV("CUSTOS_SECRET_KEY=k"), err, sizeof(err)),
-			 -1);
+	assert_int_equal(cu_config_load(&c, "/nonexistent/custos.yml", ENV("CUSTOS_SECRET_KEY=k"),
+	                                err, sizeof(err)),
+	                 -1);
 	assert_non_null(strstr(err, "/nonexistent/custos.yml"));
 }
 
@@ -494,12 +493,10 @@ test_limits(void **state)
 static void
 test_conninfo(void **state)
 {
-	char *const *env = ENV("CUSTOS_SECRET_KEY=k",
-			     "CUSTOS_POSTGRESQL__HOST=db1,db2",
-			     "CUSTOS_POSTGRESQL__PORT=5432,5433",
-			     "CUSTOS_POSTGRESQL__PASSWORD=it's a \\ pass",
-			     "CUSTOS_POSTGRESQL__NAME=custos",
-			     "CUSTOS_POSTGRESQL__USER=o'neil");
+	char *const *env =
+	    ENV("CUSTOS_SECRET_KEY=k", "CUSTOS_POSTGRESQL__HOST=db1,db2",
+	        "CUSTOS_POSTGRESQL__PORT=5432,5433", "CUSTOS_POSTGRESQL__PASSWORD=it's a \\ pass",
+	        "CUSTOS_POSTGRESQL__NAME=custos", "CUSTOS_POSTGRESQL__USER=o'neil");
 	struct cu_config c;
 	char err[256];
 	char *ci;
@@ -507,22 +504,23 @@ test_conninfo(void **state)
 	(void)state;
 	assert_int_equal(cu_config_load(&c, NULL, env, err, sizeof(err)), 0);
 	ci = cu_config_pg_conninfo(&c);
-	assert_string_equal(ci, "host='db1,db2' port='5432,5433' dbname='custos' user='o\\'neil' "
-				"password='it\\'s a \\\\ pass' sslmode='prefer' connect_timeout='3' "
-				"application_name='custos'");
+	assert_string_equal(ci,
+	                    "host='db1,db2' port='5432,5433' dbname='custos' user='o\\'neil' "
+	                    "password='it\\'s a \\\\ pass' sslmode='prefer' connect_timeout='3' "
+	                    "application_name='custos'");
 	cu_free(ci);
 	cu_config_free(&c);
 
 	assert_int_equal(cu_config_load(&c, NULL,
-					ENV("CUSTOS_SECRET_KEY=k",
-							"CUSTOS_POSTGRESQL__TARGET_SESSION_ATTRS=read-write",
-							"CUSTOS_POSTGRESQL__SSLMODE=verify-full"),
-					err, sizeof(err)),
-			 0);
+	                                ENV("CUSTOS_SECRET_KEY=k",
+	                                    "CUSTOS_POSTGRESQL__TARGET_SESSION_ATTRS=read-write",
+	                                    "CUSTOS_POSTGRESQL__SSLMODE=verify-full"),
+	                                err, sizeof(err)),
+	                 0);
 	ci = cu_config_pg_conninfo(&c);
 	assert_string_equal(ci, "host='localhost' port='5432' dbname='authentik' user='authentik' "
-				"password='' sslmode='verify-full' connect_timeout='3' "
-				"application_name='custos' target_session_attrs='read-write'");
+	                        "password='' sslmode='verify-full' connect_timeout='3' "
+	                        "application_name='custos' target_session_attrs='read-write'");
 	cu_free(ci);
 	cu_config_free(&c);
 }
@@ -531,18 +529,18 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_secret_required, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_yaml_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_yaml_authentik_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_kv_file_and_env_override, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_env_and_file_references, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_values, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_booleans, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_keys_warn, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_conninfo, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_secret_required, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_yaml_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_yaml_authentik_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_kv_file_and_env_override, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_env_and_file_references, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_values, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_booleans, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unknown_keys_warn, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_conninfo, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

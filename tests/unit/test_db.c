@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -94,6 +95,21 @@ teardown(void **state)
 }
 
 /* ---- the fake server ---- */
+
+/* The running fake, stopped by fake_reap when a failed assertion skipped fake_stop. */
+static pid_t fake_pid = -1;
+
+static int
+fake_reap(void **state)
+{
+	(void)state;
+	if (fake_pid > 0) {
+		kill(fake_pid, SIGKILL);
+		waitpid(fake_pid, NULL, 0);
+	}
+	fake_pid = -1;
+	return 0;
+}
 
 struct fake {
 	pid_t fk_pid;
@@ -180,7 +196,7 @@ send_error(struct fake_conn *fc, const char *state, const char *msg)
 {
 	char b[512];
 	int n = snprintf(b, sizeof(b), "SERROR%cVERROR%cC%s%cM%s%cnsome_constraint%c", 0, 0, state,
-			 0, msg, 0, 0);
+	                 0, msg, 0, 0);
 
 	b[n] = '\0';
 	send_msg(fc, 'E', b, (size_t)n + 1);
@@ -257,7 +273,7 @@ fake_serve(struct fake_conn *fc)
 			break;
 		case 'B':
 			action = fc->fc_plan[*fc->fc_nbind] != NULL ? fc->fc_plan[(*fc->fc_nbind)++]
-								    : "ok";
+			                                            : "ok";
 			event(fc, "bind", action);
 			if (strcmp(action, "drop") == 0)
 				return;
@@ -340,24 +356,29 @@ fake_start(struct fake *fk, const char *const *plan)
 	fk->fk_pid = fork();
 	assert_true(fk->fk_pid >= 0);
 	if (fk->fk_pid == 0) {
+		/* Outlives no test process for long, whatever happens to it. */
+		struct timeval idle = {10, 0};
 		size_t nbind = 0;
 
+		setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &idle, sizeof(idle));
 		signal(SIGPIPE, SIG_IGN);
 		close(ev[0]);
 		for (;;) {
-			struct fake_conn fc = {.fc_events = ev[1], .fc_plan = plan,
-					       .fc_nbind = &nbind};
+			struct fake_conn fc = {
+			    .fc_events = ev[1], .fc_plan = plan, .fc_nbind = &nbind};
 
 			fc.fc_fd = accept(lfd, NULL, NULL);
 			if (fc.fc_fd < 0)
 				_exit(0);
-			/* Replies go out in small writes; Nagle would hold each for a delayed ACK. */
+			/* Replies go out in small writes; Nagle would hold each for a delayed ACK.
+			 */
 			setsockopt(fc.fc_fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
 			event(&fc, "accept", "");
 			fake_serve(&fc);
 			close(fc.fc_fd);
 		}
 	}
+	fake_pid = fk->fk_pid;
 	close(lfd);
 	close(ev[1]);
 	fk->fk_events = ev[0];
@@ -371,8 +392,7 @@ fake_stop(struct fake *fk)
 	size_t len = 0;
 	ssize_t n;
 
-	kill(fk->fk_pid, SIGKILL);
-	waitpid(fk->fk_pid, NULL, 0);
+	fake_reap(NULL);
 	while ((n = read(fk->fk_events, fk->fk_log + len, sizeof(fk->fk_log) - 1 - len)) > 0)
 		len += (size_t)n;
 	fk->fk_log[len] = '\0';
@@ -385,9 +405,9 @@ fake_db(struct fake *fk, struct cu_db *db)
 	char ci[256];
 
 	snprintf(ci, sizeof(ci),
-		 "host=127.0.0.1 port=%d dbname=t user=t password=hunter2 sslmode=disable "
-		 "gssencmode=disable connect_timeout=2",
-		 fk->fk_port);
+	         "host=127.0.0.1 port=%d dbname=t user=t password=hunter2 sslmode=disable "
+	         "gssencmode=disable connect_timeout=2",
+	         fk->fk_port);
 	cu_db_init(db, ci);
 }
 
@@ -404,7 +424,7 @@ test_unreachable_tcp(void **state)
 	(void)state;
 	cu_arena_init(&a);
 	cu_db_init(&db, "host=127.0.0.1 port=1 dbname=x user=x password=hunter2 connect_timeout=2 "
-			"sslmode=disable");
+	                "sslmode=disable");
 	t0 = mono_ms();
 	assert_int_equal(cu_db_exec(&db, &a, &res, CU_DB_STMT_PING, 0, NULL), CU_ERR_UNAVAILABLE);
 	assert_true(mono_ms() - t0 < 1500);
@@ -555,13 +575,13 @@ test_fake_prepare_once_and_retry_after_drop(void **state)
 	fake_stop(&fk);
 	/* Prepared once per connection, under its cu_ name. */
 	assert_string_equal(fk.fk_log, "accept\n"
-					"parse cu_PING\n"
-					"bind ok\n"
-					"bind ok\n"
-					"bind drop\n"
-					"accept\n"
-					"parse cu_PING\n"
-					"bind ok\n");
+	                               "parse cu_PING\n"
+	                               "bind ok\n"
+	                               "bind ok\n"
+	                               "bind drop\n"
+	                               "accept\n"
+	                               "parse cu_PING\n"
+	                               "bind ok\n");
 }
 
 static void
@@ -604,13 +624,13 @@ test_fake_no_retry_in_transaction(void **state)
 	cu_db_close(&db);
 	fake_stop(&fk);
 	assert_string_equal(fk.fk_log, "accept\n"
-					"query BEGIN\n"
-					"parse cu_PING\n"
-					"bind ok\n"
-					"bind drop\n"
-					"accept\n"
-					"parse cu_PING\n"
-					"bind ok\n");
+	                               "query BEGIN\n"
+	                               "parse cu_PING\n"
+	                               "bind ok\n"
+	                               "bind drop\n"
+	                               "accept\n"
+	                               "parse cu_PING\n"
+	                               "bind ok\n");
 }
 
 static void
@@ -681,9 +701,9 @@ test_fake_transactions(void **state)
 	assert_int_equal(db.db_in_tx, 0);
 	cu_db_rollback(&db);
 
-	assert_int_equal(cu_db_exec_script(&db, "CREATE TABLE t (); CREATE TABLE u ()", err,
-					   sizeof(err)),
-			 CU_OK);
+	assert_int_equal(
+	    cu_db_exec_script(&db, "CREATE TABLE t (); CREATE TABLE u ()", err, sizeof(err)),
+	    CU_OK);
 	assert_int_equal(cu_db_exec_script(&db, "FAIL", err, sizeof(err)), CU_ERR_INTERNAL);
 	assert_non_null(strstr(err, "syntax error"));
 	assert_int_equal(cu_db_exec_script(&db, "DROP", err, sizeof(err)), CU_ERR_UNAVAILABLE);
@@ -692,35 +712,35 @@ test_fake_transactions(void **state)
 	cu_db_close(&db);
 	fake_stop(&fk);
 	assert_string_equal(fk.fk_log, "accept\n"
-					"query BEGIN\n"
-					"parse cu_PING\n"
-					"bind err:23503\n"
-					"query COMMIT\n"
-					"query BEGIN\n"
-					"bind ok\n"
-					"query COMMIT\n"
-					"query BEGIN\n"
-					"query ROLLBACK\n"
-					"query CREATE TABLE t (); CREATE TABLE u ()\n"
-					"query FAIL\n"
-					"query DROP\n");
+	                               "query BEGIN\n"
+	                               "parse cu_PING\n"
+	                               "bind err:23503\n"
+	                               "query COMMIT\n"
+	                               "query BEGIN\n"
+	                               "bind ok\n"
+	                               "query COMMIT\n"
+	                               "query BEGIN\n"
+	                               "query ROLLBACK\n"
+	                               "query CREATE TABLE t (); CREATE TABLE u ()\n"
+	                               "query FAIL\n"
+	                               "query DROP\n");
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_unreachable_tcp),
-		cmocka_unit_test(test_unreachable_unix),
-		cmocka_unit_test(test_reconnect_rate_limit),
-		cmocka_unit_test(test_misuse),
-		cmocka_unit_test(test_close_idempotent),
-		cmocka_unit_test(test_value),
-		cmocka_unit_test(test_fake_prepare_once_and_retry_after_drop),
-		cmocka_unit_test(test_fake_no_retry_on_fresh_connection),
-		cmocka_unit_test(test_fake_no_retry_in_transaction),
-		cmocka_unit_test(test_fake_errors),
-		cmocka_unit_test(test_fake_transactions),
+	    cmocka_unit_test_teardown(test_unreachable_tcp, fake_reap),
+	    cmocka_unit_test_teardown(test_unreachable_unix, fake_reap),
+	    cmocka_unit_test_teardown(test_reconnect_rate_limit, fake_reap),
+	    cmocka_unit_test_teardown(test_misuse, fake_reap),
+	    cmocka_unit_test_teardown(test_close_idempotent, fake_reap),
+	    cmocka_unit_test_teardown(test_value, fake_reap),
+	    cmocka_unit_test_teardown(test_fake_prepare_once_and_retry_after_drop, fake_reap),
+	    cmocka_unit_test_teardown(test_fake_no_retry_on_fresh_connection, fake_reap),
+	    cmocka_unit_test_teardown(test_fake_no_retry_in_transaction, fake_reap),
+	    cmocka_unit_test_teardown(test_fake_errors, fake_reap),
+	    cmocka_unit_test_teardown(test_fake_transactions, fake_reap),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

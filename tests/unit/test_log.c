@@ -72,7 +72,7 @@ parse_line(const char *s)
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	o = json_tokener_parse_ex(tok, s, (int)len - 1);
 	if (o != NULL && (json_tokener_get_error(tok) != json_tokener_success ||
-			  (size_t)json_tokener_get_parse_end(tok) != len - 1)) {
+	                  (size_t)json_tokener_get_parse_end(tok) != len - 1)) {
 		json_object_put(o);
 		o = NULL;
 	}
@@ -182,7 +182,7 @@ static void
 test_escaping(void **state)
 {
 	static const char nasty[] = "q\"b\\s/\n\r\t\b\f\x01\x1f\x7f caf\xc3\xa9 \xe2\x82\xac "
-				    "\xf0\x9f\x94\x91";
+	                            "\xf0\x9f\x94\x91";
 	struct json_object *o;
 	const char *line;
 
@@ -205,10 +205,10 @@ test_invalid_utf8(void **state)
 {
 	/* A lone continuation byte, a truncated sequence, an overlong '/', a surrogate, 0xff. */
 	static const char bad[] = "a\x80"
-				  "b\xc3"
-				  "c\xc0\xaf"
-				  "d\xed\xa0\x80"
-				  "e\xff";
+	                          "b\xc3"
+	                          "c\xc0\xaf"
+	                          "d\xed\xa0\x80"
+	                          "e\xff";
 	struct json_object *o;
 	const char *v;
 
@@ -218,10 +218,11 @@ test_invalid_utf8(void **state)
 	assert_non_null(o);
 	v = get_str(o, "v");
 	assert_non_null(v);
-	assert_true(strncmp(v, "a\xef\xbf\xbd"
-			       "b\xef\xbf\xbd"
-			       "c",
-			    9) == 0);
+	assert_true(strncmp(v,
+	                    "a\xef\xbf\xbd"
+	                    "b\xef\xbf\xbd"
+	                    "c",
+	                    9) == 0);
 	assert_non_null(strstr(v, "e\xef\xbf\xbd"));
 	json_object_put(o);
 }
@@ -379,11 +380,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_basic_line),   cmocka_unit_test(test_request_id),
-		cmocka_unit_test(test_escaping),     cmocka_unit_test(test_invalid_utf8),
-		cmocka_unit_test(test_numbers),      cmocka_unit_test(test_levels),
-		cmocka_unit_test(test_truncation),   cmocka_unit_test(test_lines_are_separate),
-		cmocka_unit_test(test_errno_kept),
+	    cmocka_unit_test(test_basic_line), cmocka_unit_test(test_request_id),
+	    cmocka_unit_test(test_escaping),   cmocka_unit_test(test_invalid_utf8),
+	    cmocka_unit_test(test_numbers),    cmocka_unit_test(test_levels),
+	    cmocka_unit_test(test_truncation), cmocka_unit_test(test_lines_are_separate),
+	    cmocka_unit_test(test_errno_kept),
 	};
 
 	return cmocka_run_group_tests(tests, cap_setup, cap_teardown);
