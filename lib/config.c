@@ -230,8 +230,12 @@ cfg_warn_unknown(const char *key, size_t len, const char *source, int line)
 		len = CFG_MAX_KEY;
 	memcpy(k, key, len);
 	k[len] = '\0';
-	cu_log(CU_LOG_WARNING, "config_unknown_key", CU_LS("key", k), CU_LS("source", source),
-	       CU_LI("line", line));
+	if (line > 0)
+		cu_log(CU_LOG_WARNING, "config_unknown_key", CU_LS("key", k),
+		       CU_LS("source", source), CU_LI("line", line));
+	else
+		cu_log(CU_LOG_WARNING, "config_unknown_key", CU_LS("key", k),
+		       CU_LS("source", source));
 }
 
 /* Records the raw text of key from source; an unknown key is reported and otherwise ignored. */
@@ -465,6 +469,9 @@ cfg_parse(struct cfg_loader *ld, const char *text, size_t textlen, const char *p
 	int depth = 0, root_indent = -1, skip_indent = -2, line = 0, rc = -1;
 
 	val = cu_malloc(textlen + 1);
+	/* Some editors start a UTF-8 file with a byte order mark. */
+	if (textlen >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+		cur += 3;
 	while (cur < end) {
 		const char *eol = memchr(cur, '\n', (size_t)(end - cur));
 		const char *p = cur, *le, *name, *sep;

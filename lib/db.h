@@ -36,8 +36,9 @@ enum cu_err cu_db_ensure(struct cu_db *db) __attribute__((warn_unused_result));
  * Runs statement st with n text parameters (NULL entries are SQL NULL). On CU_OK *out (may be
  * NULL when the caller wants no rows) holds the result, arena-owned. Errors: CU_ERR_UNAVAILABLE
  * when the server is unreachable, CU_ERR_INVALID for a constraint or data error (SQLSTATE class
- * 22 or 23; the SQLSTATE is in *sqlstate when given), CU_ERR_INTERNAL otherwise. Each error is
- * logged once.
+ * 22 or 23: *out then holds the failed result, so PQresultErrorField(*out, PG_DIAG_SQLSTATE)
+ * tells a duplicate from a broken reference), CU_ERR_INTERNAL otherwise (*out NULL). Each error
+ * is logged once, without parameter values.
  */
 enum cu_err cu_db_exec(struct cu_db *db, struct cu_arena *a, PGresult **out, enum cu_db_stmt st,
                        int n, const char *const *params) __attribute__((warn_unused_result));

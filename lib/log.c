@@ -290,8 +290,8 @@ log_time(char *out, size_t outlen)
 	snprintf(out + n, outlen - n, ".%03dZ", (int)(ts.tv_nsec / 1000000));
 }
 
-/* The whole line in as few write(2) calls as the kernel allows: one, for a pipe up to PIPE_BUF
- * and for a regular file opened O_APPEND, so concurrent responders never interleave. */
+/* One write(2) per line: the kernel keeps it whole against other writers on an O_APPEND file
+ * and on a pipe up to PIPE_BUF bytes. The loop only resumes a write the kernel cut short. */
 static void
 log_emit(const char *p, size_t n)
 {

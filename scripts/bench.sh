@@ -11,14 +11,15 @@ secs=${BENCH_SECONDS:-5} threads=${BENCH_THREADS:-2} conns=${BENCH_CONNECTIONS:-
 S=$(mktemp -d /tmp/custos-bench.XXXXXX); chmod 755 "$S"
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 export CUSTOS_LISTEN__HTTP=127.0.0.1:$(free_port)
-export CU_STACK_APACHE_PORT=$(free_port) CU_STACK_APACHE_PROXY_PORT=$(free_port)
+export CU_STACK_HTTP_PORT2=$(free_port) CU_STACK_HTTP_PORT3=$(free_port)
 export CU_STACK_PG_PORT=$(free_port) CU_STACK_REDIS_PORT=$(free_port)
 export CU_STACK_BENCH=1 CUSTOS_LOG_LEVEL=warning
 trap 'scripts/stack.sh stop "$S" >/dev/null 2>&1; rm -rf "$S"' EXIT
 scripts/stack.sh start "$S" lighttpd apache-proxy apache >/dev/null || { echo "bench: the stack did not start"; exit 1; }
 
 routes=(/static/bench-100b.txt /bench/bare/ /-/health/live/ /-/health/ready/ /api/v3/root/config/)
-declare -A port=([lighttpd]=${CUSTOS_LISTEN__HTTP##*:} [apache-proxy]=$CU_STACK_APACHE_PROXY_PORT [apache-fcgid]=$CU_STACK_APACHE_PORT)
+declare -A port=()
+while read -r r p; do port[$r]=$p; done < "$S/routers"
 
 printf '%-14s %-24s %12s %10s %10s %8s\n' router route req/s p50 p99 vs-bare
 for router in lighttpd apache-proxy apache-fcgid; do

@@ -8,9 +8,10 @@
 #   stack.sh status DIR
 #   stack.sh pg-stop|pg-start|redis-stop|redis-start DIR    (used by the fault tests)
 #
-# Ports: CUSTOS_LISTEN__HTTP (default 127.0.0.1:9000) for the first router; the others and the
-# back ends take CU_STACK_APACHE_PORT, CU_STACK_APACHE_PROXY_PORT, CU_STACK_PG_PORT,
-# CU_STACK_REDIS_PORT. Ports are chosen once, at the first start, and kept in DIR/stack.env.
+# Ports: the first router named listens on CUSTOS_LISTEN__HTTP (default 127.0.0.1:9000), a
+# second and third on CU_STACK_HTTP_PORT2 and CU_STACK_HTTP_PORT3 (default the next two); the
+# back ends take CU_STACK_PG_PORT and CU_STACK_REDIS_PORT. Ports are chosen once, at the first
+# start, and kept in DIR/stack.env; DIR/routers lists each running router and its port.
 # Build folder: B (default build).
 set -euo pipefail
 
@@ -46,8 +47,8 @@ init_state() {
 	umask 077
 	{
 		echo "HTTP_PORT=$http"
-		echo "APACHE_PORT=${CU_STACK_APACHE_PORT:-$((http + 1))}"
-		echo "APACHE_PROXY_PORT=${CU_STACK_APACHE_PROXY_PORT:-$((http + 2))}"
+		echo "HTTP_PORT2=${CU_STACK_HTTP_PORT2:-$((http + 1))}"
+		echo "HTTP_PORT3=${CU_STACK_HTTP_PORT3:-$((http + 2))}"
 		echo "PG_PORT=${CU_STACK_PG_PORT:-54329}"
 		echo "REDIS_PORT=${CU_STACK_REDIS_PORT:-63799}"
 		echo "PG_PASSWORD=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')"
@@ -222,8 +223,7 @@ if [ "${CU_STACK_BENCH:-0}" = 1 ]; then bench_lines='s|^#BENCH ||; s|^#BENCH\t|\
 
 fill() { # template -> stdout, replacing @NAME@ with the shell variable NAME
 	sed -e "s|@STATE@|$S|g" -e "s|@RUN@|$RUN|g" -e "s|@WEBRUN@|$WEBRUN|g" -e "s|@LOG@|$LOG|g" -e "s|@BIN@|$APP_BIN|g" \
-		-e "s|@HTDOCS@|$HTDOCS|g" -e "s|@HTTP_PORT@|$HTTP_PORT|g" \
-		-e "s|@APACHE_PORT@|$APACHE_PORT|g" -e "s|@APACHE_PROXY_PORT@|$APACHE_PROXY_PORT|g" \
+		-e "s|@HTDOCS@|$HTDOCS|g" -e "s|@PORT@|$PORT|g" \
 		-e "s|@CONFIG@|$S/custos.conf|g" -e "s|@WEBUSER@|$WEBUSER|g" \
 		-e "s|@APACHE_MODULES@|/usr/lib/apache2/modules|g" -e "s|@BARE@|$APP_BIN/bare.fcgi|g" \
 		-e "$bench_lines" "$1"
@@ -239,7 +239,7 @@ start_lighttpd() {
 	# In the foreground (-D) lighttpd hands its standard error to the responders it spawns,
 	# so their JSON log lines land in a file rather than /dev/null.
 	setsid lighttpd -D -f "$S/lighttpd.conf" >>"$LOG/responders.log" 2>&1 < /dev/null &
-	wait_http "$HTTP_PORT" lighttpd
+	wait_http "$PORT" lighttpd
 }
 
 apache_env() {
@@ -248,8 +248,7 @@ apache_env() {
 }
 
 start_apache() { # variant: fcgid | proxy
-	local variant=$1 port conf pidf
-	if [ "$variant" = fcgid ]; then port=$APACHE_PORT; else port=$APACHE_PROXY_PORT; fi
+	local variant=$1 conf pidf
 	conf=$S/apache-$variant.conf pidf=$RUN/apache-$variant.pid
 	pidalive "$pidf" && return 0
 	if [ "$variant" = proxy ]; then start_responders; fi
@@ -258,7 +257,7 @@ start_apache() { # variant: fcgid | proxy
 	apache_env "$pidf"
 	apache2 -t -f "$conf" >/dev/null 2>&1 || { apache2 -t -f "$conf"; die "Apache rejects $conf"; }
 	apache2 -f "$conf" -k start || die "Apache did not start, see $LOG/apache-$variant.error.log"
-	wait_http "$port" "apache ($variant)"
+	wait_http "$PORT" "apache ($variant)"
 }
 
 stop_apache() {
@@ -352,10 +351,6 @@ routers_of() {
 	echo "${out[@]}"
 }
 
-port_of() {
-	case $1 in lighttpd) echo "$HTTP_PORT" ;; apache-fcgid) echo "$APACHE_PORT" ;; apache-proxy) echo "$APACHE_PROXY_PORT" ;; esac
-}
-
 case $cmd in
 start)
 	routers=$(routers_of "$@")
@@ -371,16 +366,19 @@ start)
 	pg_init; pg_start
 	redis_start
 	migrate
-	echo "$routers" > "$S/routers"
-	first=
+	: > "$S/routers"
+	ports=("$HTTP_PORT" "$HTTP_PORT2" "$HTTP_PORT3")
+	n=0
 	for r in $routers; do
+		PORT=${ports[$n]}; n=$((n + 1))
 		case $r in
 			lighttpd) start_lighttpd ;;
 			apache-fcgid) start_apache fcgid ;;
 			apache-proxy) start_apache proxy ;;
 		esac
-		[ -n "$first" ] || first=$(port_of "$r")
+		echo "$r $PORT" >> "$S/routers"
 	done
+	first=$HTTP_PORT
 	cat <<MSG
 custos is up.
   URL:    http://127.0.0.1:$first/   (health: http://127.0.0.1:$first/-/health/ready/)
@@ -405,9 +403,9 @@ stop)
 status)
 	[ -f "$S/stack.env" ] || { say "no stack in $S"; exit 1; }
 	load_state
-	for p in lighttpd apache-fcgid apache-proxy; do
-		if pidalive "$RUN/$p.pid"; then echo "$p: up"; fi
-	done
+	while read -r r port; do
+		if pidalive "$RUN/$r.pid"; then echo "$r: up on 127.0.0.1:$port"; else echo "$r: down"; fi
+	done < "$S/routers"
 	if pidalive "$REDISRUN/redis.pid"; then echo "redis: up"; else echo "redis: down"; fi
 	if as "$PGUSER_OS" "$PGBIN/pg_ctl" -D "$(pg_data)" status >/dev/null 2>&1; then echo "postgresql: up"; else echo "postgresql: down"; fi
 	;;

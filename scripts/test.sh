@@ -15,17 +15,17 @@ step lint
 scripts/lint.sh || status=1
 
 step "unit tests"
-scripts/run-unit.sh "$B"/tests/unit/test_* || status=1
+make -s SAN="$SAN" unit || status=1
 
 step "fuzz corpora"
-if make -s fuzz-replay; then :; else status=1; fi
+make -s fuzz-replay || status=1
 
 step "integration tests"
 S=$(mktemp -d /tmp/custos-test.XXXXXX)
 chmod 755 "$S"
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 export CUSTOS_LISTEN__HTTP=127.0.0.1:$(free_port)
-export CU_STACK_APACHE_PORT=$(free_port) CU_STACK_APACHE_PROXY_PORT=$(free_port)
+export CU_STACK_HTTP_PORT2=$(free_port) CU_STACK_HTTP_PORT3=$(free_port)
 export CU_STACK_PG_PORT=$(free_port) CU_STACK_REDIS_PORT=$(free_port)
 if [ "$SAN" = 1 ]; then
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:log_path=$S/asan

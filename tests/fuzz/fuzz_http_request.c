@@ -55,10 +55,10 @@ handler(struct cu_ctx *cx)
 }
 
 static const struct cu_route routes[] = {
-    {CU_HTTP_GET, "/-/health/live/", handler, 0, 0},
-    {CU_HTTP_GET | CU_HTTP_POST, "/api/v3/flows/executor/{slug}/", handler, 0, 0},
-    {CU_HTTP_PATCH, "/api/v3/core/users/{id}/", handler, 0, 0},
-    {CU_HTTP_GET, "/static/{path*}", handler, 0, 0},
+    {CU_HTTP_GET, "/-/health/live/", handler, 0},
+    {CU_HTTP_GET | CU_HTTP_POST, "/api/v3/flows/executor/{slug}/", handler, 0},
+    {CU_HTTP_PATCH, "/api/v3/core/users/{id}/", handler, 0},
+    {CU_HTTP_GET, "/static/{path*}", handler, 0},
 };
 
 static void

@@ -22,18 +22,18 @@ handler(struct cu_ctx *cx)
 }
 
 static const struct cu_route routes[] = {
-    {CU_HTTP_GET, "/", handler, 0, 0},
-    {CU_HTTP_GET, "/-/health/live/", handler, 0, 0},
-    {CU_HTTP_GET | CU_HTTP_POST, "/api/v3/core/users/", handler, 0, 0},
-    {CU_HTTP_GET, "/api/v3/core/users/{id}/", handler, 0, 0},
-    {CU_HTTP_PUT | CU_HTTP_PATCH | CU_HTTP_DELETE, "/api/v3/core/users/{id}/", handler, 0, 0},
-    {CU_HTTP_GET | CU_HTTP_POST, "/api/v3/flows/executor/{slug}/", handler, 0, 0},
-    {CU_HTTP_GET, "/api/v3/core/groups/{group}/users/{user}/", handler, 0, 0},
-    {CU_HTTP_POST, "/application/o/token/", handler, 0, 0},
-    {CU_HTTP_GET, "/application/o/{app}/.well-known/openid-configuration", handler, 0, 0},
-    {CU_HTTP_GET, "/static/{path*}", handler, 0, 0},
-    {CU_HTTP_GET, "/{a}/{b}/{c}/{d}/{e}/{f}/{g}/{h*}", handler, 0, 0},
-    {CU_HTTP_OPTIONS, "/{any*}", handler, 0, 0},
+    {CU_HTTP_GET, "/", handler, 0},
+    {CU_HTTP_GET, "/-/health/live/", handler, 0},
+    {CU_HTTP_GET | CU_HTTP_POST, "/api/v3/core/users/", handler, 0},
+    {CU_HTTP_GET, "/api/v3/core/users/{id}/", handler, 0},
+    {CU_HTTP_PUT | CU_HTTP_PATCH | CU_HTTP_DELETE, "/api/v3/core/users/{id}/", handler, 0},
+    {CU_HTTP_GET | CU_HTTP_POST, "/api/v3/flows/executor/{slug}/", handler, 0},
+    {CU_HTTP_GET, "/api/v3/core/groups/{group}/users/{user}/", handler, 0},
+    {CU_HTTP_POST, "/application/o/token/", handler, 0},
+    {CU_HTTP_GET, "/application/o/{app}/.well-known/openid-configuration", handler, 0},
+    {CU_HTTP_GET, "/static/{path*}", handler, 0},
+    {CU_HTTP_GET, "/{a}/{b}/{c}/{d}/{e}/{f}/{g}/{h*}", handler, 0},
+    {CU_HTTP_OPTIONS, "/{any*}", handler, 0},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

@@ -27,11 +27,17 @@ def _stack_env():
 
 ENV = _stack_env() if STATE else {}
 
-ROUTERS = {
-    "lighttpd": ENV.get("HTTP_PORT"),
-    "apache-fcgid": ENV.get("APACHE_PORT"),
-    "apache-proxy": ENV.get("APACHE_PROXY_PORT"),
-}
+def _routers():
+    """Each running router and its port, as the stack wrote them."""
+    out = {}
+    with open(os.path.join(STATE, "routers")) as f:
+        for line in f:
+            name, port = line.split()
+            out[name] = port
+    return out
+
+
+ROUTERS = _routers() if STATE else {}
 
 
 @pytest.fixture(params=sorted(ROUTERS))

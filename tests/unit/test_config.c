@@ -255,7 +255,7 @@ test_yaml_authentik_file(void **state)
 static void
 test_kv_file_and_env_override(void **state)
 {
-	const char *path = tmp_file("# key = value form\n"
+	const char *path = tmp_file("\xef\xbb\xbf# key = value form\n"
 	                            "secret_key = kv-secret\n"
 	                            "postgresql.host = filehost\n"
 	                            "postgresql.user: fileuser\n"
