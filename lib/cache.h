@@ -35,6 +35,16 @@ enum cu_err cu_cache_ensure(struct cu_cache *c) __attribute__((warn_unused_resul
 enum cu_err cu_cache_cmd(struct cu_cache *c, struct cu_arena *a, struct redisReply **out, int argc,
                          const char **argv, const size_t *argvlen)
     __attribute__((warn_unused_result));
+/*
+ * One command in two halves, so a caller can overlap a Redis round trip with other work (a
+ * PostgreSQL query): send writes the command, recv waits for its reply (*out arena-owned, or
+ * dropped when out is NULL). Neither half retries; on CU_ERR_UNAVAILABLE the connection is
+ * dropped and a following cu_cache_cmd reconnects. Only one command may be outstanding.
+ */
+enum cu_err cu_cache_send(struct cu_cache *c, int argc, const char **argv, const size_t *argvlen)
+    __attribute__((warn_unused_result));
+enum cu_err cu_cache_recv(struct cu_cache *c, struct cu_arena *a, struct redisReply **out)
+    __attribute__((warn_unused_result));
 enum cu_err cu_cache_ping(struct cu_cache *c) __attribute__((warn_unused_result));
 /* CU_ERR_NOT_FOUND when the key is absent; *val arena-owned, NUL-terminated. */
 enum cu_err cu_cache_get(struct cu_cache *c, struct cu_arena *a, const char *key, char **val,

@@ -490,6 +490,44 @@ test_fake_timeout(void **state)
 	assert_int_equal(count(fk.fk_log, "accept"), 1);
 }
 
+/* The two halves of a command, as the readiness probe overlaps them with PostgreSQL. */
+static void
+test_fake_send_recv(void **state)
+{
+	struct fake fk;
+	struct cu_cache c;
+	struct cu_arena a;
+	struct redisReply *r = NULL;
+	const char *ping[] = {"PING"};
+	const char *bad[] = {"NOPE"};
+
+	(void)state;
+	cu_arena_init(&a);
+	cu_cache_init(&c, "127.0.0.1", 1, 0, NULL);
+	/* Nothing sent on a connection that never opened: no reply to wait for. */
+	assert_int_equal(cu_cache_recv(&c, &a, &r), CU_ERR_UNAVAILABLE);
+	assert_null(r);
+	cu_cache_close(&c);
+
+	fake_start(&fk, FAKE_NORMAL, NULL);
+	cu_cache_init(&c, "127.0.0.1", fk.fk_port, 0, NULL);
+	assert_int_equal(cu_cache_send(&c, 1, ping, NULL), CU_OK);
+	assert_int_equal(cu_cache_recv(&c, &a, &r), CU_OK);
+	assert_non_null(r);
+	assert_int_equal(r->type, REDIS_REPLY_STATUS);
+	assert_string_equal(r->str, "PONG");
+	/* An error reply is CU_ERR_INTERNAL and the connection stays usable. */
+	assert_int_equal(cu_cache_send(&c, 1, bad, NULL), CU_OK);
+	assert_int_equal(cu_cache_recv(&c, &a, NULL), CU_ERR_INTERNAL);
+	assert_int_equal(cu_cache_send(&c, 1, ping, NULL), CU_OK);
+	assert_int_equal(cu_cache_recv(&c, NULL, NULL), CU_OK);
+	assert_int_equal(cu_cache_send(&c, 0, ping, NULL), CU_ERR_INTERNAL);
+	cu_arena_free(&a);
+	cu_cache_close(&c);
+	fake_stop(&fk);
+	assert_string_equal(fk.fk_log, "accept\nPING\nNOPE\nPING\n");
+}
+
 static void
 test_no_sigpipe(void **state)
 {
@@ -531,6 +569,7 @@ main(void)
 	    cmocka_unit_test_teardown(test_fake_auth_failure, fake_reap),
 	    cmocka_unit_test_teardown(test_fake_retry_after_drop, fake_reap),
 	    cmocka_unit_test_teardown(test_fake_timeout, fake_reap),
+	    cmocka_unit_test_teardown(test_fake_send_recv, fake_reap),
 	    cmocka_unit_test_teardown(test_no_sigpipe, fake_reap),
 	};
 
