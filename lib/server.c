@@ -277,15 +277,26 @@ static int
 serve_fcgi(struct cu_server *s, int listen_fd)
 {
 	FCGX_Request rq;
+	int failures = 0;
 
-	if (FCGX_InitRequest(&rq, listen_fd, 0) != 0) {
+	/* FCGI_FAIL_ACCEPT_ON_INTR: a SIGTERM while waiting for libfcgi's accept lock ends the
+	 * wait, instead of being retried there forever. */
+	if (FCGX_InitRequest(&rq, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
 		cu_log_msg(CU_LOG_ERROR, "fcgi_init", "FCGX_InitRequest failed");
 		return 1;
 	}
 	cu_log(CU_LOG_INFO, "started", CU_LI("pid", (long long)getpid()));
 	while (!stop_requested) {
-		if (FCGX_Accept_r(&rq) < 0)
-			break;
+		if (FCGX_Accept_r(&rq) < 0) {
+			if (stop_requested || ++failures > 50)
+				break;
+			/* Some other signal, or the web server closing the socket: pace and retry.
+			 */
+			cu_log(CU_LOG_WARNING, "accept_failed", CU_LS("error", strerror(errno)));
+			usleep(100000);
+			continue;
+		}
+		failures = 0;
 		in_request = 1;
 		cu_server_handle(s, rq.envp, fcgi_read, rq.in, fcgi_write, rq.out);
 		FCGX_Finish_r(&rq);

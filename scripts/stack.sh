@@ -282,8 +282,15 @@ start_responders() {
 	for r in $RESPONDERS; do
 		pidalive "$RUN/$r.pid" && continue
 		touch "$LOG/responders.log"; chown "$WEBUSER" "$LOG/responders.log"
-		as "$WEBUSER" env CUSTOS_CONFIG="$S/custos.conf" setsid "$APP_BIN/$r.fcgi" \
-			--listen "$WEBRUN/$r.sock" --processes 2 >>"$LOG/responders.log" 2>&1 < /dev/null &
+		# A plain command, not the 'as' function, so that $! is the responder's own PID.
+		if [ "$(id -u)" -eq 0 ]; then
+			setsid setpriv --reuid="$WEBUSER" --regid="$WEBUSER" --init-groups -- \
+				env CUSTOS_CONFIG="$S/custos.conf" "$APP_BIN/$r.fcgi" \
+				--listen "$WEBRUN/$r.sock" --processes 2 >>"$LOG/responders.log" 2>&1 < /dev/null &
+		else
+			setsid env CUSTOS_CONFIG="$S/custos.conf" "$APP_BIN/$r.fcgi" \
+				--listen "$WEBRUN/$r.sock" --processes 2 >>"$LOG/responders.log" 2>&1 < /dev/null &
+		fi
 		echo $! > "$RUN/$r.pid"
 	done
 	for r in $RESPONDERS; do
@@ -312,9 +319,8 @@ stop_lighttpd() {
 	local pid; pid=$(cat "$RUN/lighttpd.pid")
 	kill "$pid"
 	local i
+	# lighttpd stops the responders it spawned before it exits.
 	for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-	# lighttpd's spawned responders leave with it; make sure.
-	pkill -f "$APP_BIN/.*\.fcgi\$" 2>/dev/null || true
 }
 
 wait_http() {

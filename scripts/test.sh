@@ -37,7 +37,7 @@ cleanup() {
 }
 trap cleanup EXIT
 if scripts/stack.sh start "$S" lighttpd apache apache-proxy > "$S/start.log" 2>&1; then
-	CU_TEST_STATE=$S CU_TEST_ROOT=$ROOT CU_TEST_BUILD=$B \
+	CU_TEST_STATE=$S CU_TEST_ROOT=$ROOT CU_TEST_BUILD=$B CU_TEST_SAN=$SAN \
 		/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration
 	rc=$?
 	[ $rc -eq 0 ] || status=1
