@@ -42,4 +42,16 @@ void cu_hex_encode(char *out, const void *in, size_t n);
  * odd length. */
 int cu_hex_decode(void *out, const char *in, size_t n) __attribute__((warn_unused_result));
 
+/*
+ * Secrets at rest (private keys): AES-256-GCM with a key derived from the configured
+ * secret_key by HKDF-SHA256 (info "custos/seal/v1"), a fresh 12-byte nonce per seal. The sealed
+ * text is "v1:" + base64(nonce | ciphertext | tag), NUL-terminated, caller frees with cu_free.
+ * Unseal returns -1 when the text was not sealed with this secret_key or was altered; the
+ * plaintext (caller frees with cu_free after cu_wipe) has a NUL appended, not counted in *len.
+ */
+int cu_crypto_seal(char **out, const char *secret_key, const void *plain, size_t len)
+    __attribute__((warn_unused_result));
+int cu_crypto_unseal(char **out, size_t *len, const char *secret_key, const char *sealed)
+    __attribute__((warn_unused_result));
+
 #endif
