@@ -1,16 +1,107 @@
 /*
  * api.fcgi: /api/v3/ (except the flow executor) and /-/health/.
- * Each route names the lib/api/ module that serves it.
+ * Each route names the lib/api/ module that serves it. Fixed paths come before the {id}
+ * pattern beside them, since the first matching route wins.
  */
+#include "api/admin.h"
+#include "api/applications.h"
+#include "api/brands.h"
+#include "api/crypto.h"
+#include "api/events.h"
+#include "api/groups.h"
 #include "api/health.h"
+#include "api/rbac.h"
 #include "api/root.h"
+#include "api/tokens.h"
+#include "api/users.h"
 #include "http.h"
 #include "server.h"
 
+#define GET CU_HTTP_GET
+#define POST CU_HTTP_POST
+#define PUT_PATCH (CU_HTTP_PUT | CU_HTTP_PATCH)
+#define DELETE CU_HTTP_DELETE
+/* Bodies a little over 1 MiB: attributes and certificates are the largest things sent. */
+#define BIG (1024 * 1024 + 65536)
+
+#define CORE "/api/v3/core/"
+#define CRYPTO "/api/v3/crypto/certificatekeypairs/"
+#define RBAC "/api/v3/rbac/"
+
 static const struct cu_route routes[] = {
-    {CU_HTTP_GET, "/-/health/live/", cu_api_health_live, 0},
-    {CU_HTTP_GET, "/-/health/ready/", cu_api_health_ready, 0},
-    {CU_HTTP_GET, "/api/v3/root/config/", cu_api_root_config, 0},
+    {GET, "/-/health/live/", cu_api_health_live, 0},
+    {GET, "/-/health/ready/", cu_api_health_ready, 0},
+    {GET, "/api/v3/root/config/", cu_api_root_config, 0},
+    {GET, "/api/v3/schema/", cu_api_schema, 0},
+    {GET, "/api/v3/admin/version/", cu_api_admin_version, 0},
+    {GET | POST, "/api/v3/admin/system/", cu_api_admin_system, 0},
+
+    {GET, CORE "users/", cu_api_users_list, 0},
+    {POST, CORE "users/", cu_api_users_create, BIG},
+    {GET, CORE "users/me/", cu_api_users_me, 0},
+    {GET, CORE "users/paths/", cu_api_users_paths, 0},
+    {POST, CORE "users/service_account/", cu_api_users_service_account, 0},
+    {GET, CORE "users/{id}/", cu_api_users_get, 0},
+    {PUT_PATCH, CORE "users/{id}/", cu_api_users_update, BIG},
+    {DELETE, CORE "users/{id}/", cu_api_users_delete, 0},
+    {POST, CORE "users/{id}/set_password/", cu_api_users_set_password, 0},
+    {POST, CORE "users/{id}/recovery/", cu_api_users_recovery, 0},
+
+    {GET, CORE "groups/", cu_api_groups_list, 0},
+    {POST, CORE "groups/", cu_api_groups_create, BIG},
+    {GET, CORE "groups/{group_uuid}/", cu_api_groups_get, 0},
+    {PUT_PATCH, CORE "groups/{group_uuid}/", cu_api_groups_update, BIG},
+    {DELETE, CORE "groups/{group_uuid}/", cu_api_groups_delete, 0},
+    {POST, CORE "groups/{group_uuid}/add_user/", cu_api_groups_add_user, 0},
+    {POST, CORE "groups/{group_uuid}/remove_user/", cu_api_groups_remove_user, 0},
+
+    {GET, CORE "tokens/", cu_api_tokens_list, 0},
+    {POST, CORE "tokens/", cu_api_tokens_create, 0},
+    {GET, CORE "tokens/{identifier}/", cu_api_tokens_get, 0},
+    {PUT_PATCH, CORE "tokens/{identifier}/", cu_api_tokens_update, 0},
+    {DELETE, CORE "tokens/{identifier}/", cu_api_tokens_delete, 0},
+    {GET, CORE "tokens/{identifier}/view_key/", cu_api_tokens_view_key, 0},
+    {POST, CORE "tokens/{identifier}/set_key/", cu_api_tokens_set_key, 0},
+
+    {GET, CORE "applications/", cu_api_applications_list, 0},
+    {POST, CORE "applications/", cu_api_applications_create, 0},
+    {GET, CORE "applications/{slug}/", cu_api_applications_get, 0},
+    {PUT_PATCH, CORE "applications/{slug}/", cu_api_applications_update, 0},
+    {DELETE, CORE "applications/{slug}/", cu_api_applications_delete, 0},
+    {GET, CORE "applications/{slug}/check_access/", cu_api_applications_check_access, 0},
+
+    {GET, CORE "brands/", cu_api_brands_list, 0},
+    {POST, CORE "brands/", cu_api_brands_create, BIG},
+    {GET, CORE "brands/current/", cu_api_brands_current, 0},
+    {GET, CORE "brands/{brand_uuid}/", cu_api_brands_get, 0},
+    {PUT_PATCH, CORE "brands/{brand_uuid}/", cu_api_brands_update, BIG},
+    {DELETE, CORE "brands/{brand_uuid}/", cu_api_brands_delete, 0},
+
+    {GET, CRYPTO, cu_api_crypto_list, 0},
+    {POST, CRYPTO, cu_api_crypto_create, BIG},
+    {POST, CRYPTO "generate/", cu_api_crypto_generate, 0},
+    {GET, CRYPTO "{kp_uuid}/", cu_api_crypto_get, 0},
+    {PUT_PATCH, CRYPTO "{kp_uuid}/", cu_api_crypto_update, BIG},
+    {DELETE, CRYPTO "{kp_uuid}/", cu_api_crypto_delete, 0},
+    {GET, CRYPTO "{kp_uuid}/view_certificate/", cu_api_crypto_view_certificate, 0},
+    {GET, CRYPTO "{kp_uuid}/view_private_key/", cu_api_crypto_view_private_key, 0},
+
+    {GET, "/api/v3/events/events/", cu_api_events_list, 0},
+    {GET, "/api/v3/events/events/actions/", cu_api_events_actions, 0},
+    {GET, "/api/v3/events/events/{event_uuid}/", cu_api_events_get, 0},
+
+    {GET, RBAC "roles/", cu_api_rbac_roles_list, 0},
+    {POST, RBAC "roles/", cu_api_rbac_roles_create, 0},
+    {GET, RBAC "roles/{uuid}/", cu_api_rbac_roles_get, 0},
+    {PUT_PATCH, RBAC "roles/{uuid}/", cu_api_rbac_roles_update, 0},
+    {DELETE, RBAC "roles/{uuid}/", cu_api_rbac_roles_delete, 0},
+    {POST, RBAC "roles/{uuid}/add_user/", cu_api_rbac_roles_add_user, 0},
+    {POST, RBAC "roles/{uuid}/remove_user/", cu_api_rbac_roles_remove_user, 0},
+    {GET, RBAC "permissions/", cu_api_rbac_permissions_list, 0},
+    {GET, RBAC "permissions/assigned_by_roles/", cu_api_rbac_assigned_by_roles, 0},
+    {POST, RBAC "permissions/assigned_by_roles/{uuid}/assign/", cu_api_rbac_assign, 0},
+    {CU_HTTP_PATCH, RBAC "permissions/assigned_by_roles/{uuid}/unassign/", cu_api_rbac_unassign, 0},
+    {GET, RBAC "permissions/{id}/", cu_api_rbac_permissions_get, 0},
 };
 
 static const struct cu_app app = {"api", routes, sizeof(routes) / sizeof(routes[0])};

@@ -100,6 +100,13 @@ static const struct cfg_key cfg_keys[] = {
     {K_STR("sessions.unauthenticated_age", sessions_unauthenticated_age, "days=1", NULL)},
     {K_STR("blueprints_dir", blueprints_dir, "/blueprints", NULL)},
     {K_STR("cert_discovery_dir", cert_discovery_dir, "/certs", NULL)},
+    /* Peers whose X-Forwarded-For is believed; comma-separated CIDRs (authentik's default). */
+    {K_STR("listen.trusted_proxy_cidrs", trusted_proxy_cidrs,
+           "127.0.0.0/8,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fe80::/10,::1/128", NULL)},
+    /* argon2id for new password hashes: OWASP's minimum, about 30 ms a hash on one core. */
+    {K_INT("password.argon2_memory_kib", password_memory_kib, "19456", 8, 4194304)},
+    {K_INT("password.argon2_time_cost", password_time_cost, "2", 1, 100)},
+    {K_INT("password.argon2_parallelism", password_parallelism, "1", 1, 64)},
 };
 
 #define CFG_NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))

@@ -51,6 +51,10 @@ struct cu_config {
 	char *sessions_unauthenticated_age;
 	char *blueprints_dir;
 	char *cert_discovery_dir;
+	char *trusted_proxy_cidrs; /* listen.trusted_proxy_cidrs, comma-separated */
+	int password_memory_kib;
+	int password_time_cost;
+	int password_parallelism;
 };
 
 /*

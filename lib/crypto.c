@@ -4,8 +4,10 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/kdf.h>
 #include <openssl/rand.h>
 
 #include "mem.h"
@@ -296,4 +298,152 @@ cu_hex_decode(void *out, const char *in, size_t n)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Sealed secrets. The layout after the "v1:" prefix is nonce | ciphertext | tag, in base64.
+ * The key is derived afresh on each call: sealing is rare (a key pair saved or loaded), and no
+ * derived key then lives longer than the call that needs it.
+ */
+#define SEAL_PREFIX "v1:"
+#define SEAL_PREFIX_LEN 3
+#define SEAL_INFO "custos/seal/v1"
+#define SEAL_KEY_LEN 32
+#define SEAL_NONCE_LEN 12
+#define SEAL_TAG_LEN 16
+/* Private keys are a few KiB; the cap keeps lengths inside OpenSSL's int arguments. */
+#define SEAL_MAX_PLAIN (16 * 1024 * 1024)
+
+/* HKDF-SHA256 over secret_key with an empty salt (RFC 5869: a string of zeros) and the
+ * version's info string. */
+static int
+seal_key(unsigned char key[SEAL_KEY_LEN], const char *secret_key)
+{
+	EVP_PKEY_CTX *ctx = NULL;
+	size_t klen = SEAL_KEY_LEN, slen;
+	int rc = -1;
+
+	if (secret_key == NULL)
+		goto out;
+	slen = strlen(secret_key);
+	/* An empty secret_key is a configuration error, not a key. */
+	if (slen == 0 || slen > INT32_MAX)
+		goto out;
+	ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, NULL);
+	if (ctx == NULL || EVP_PKEY_derive_init(ctx) <= 0 ||
+	    EVP_PKEY_CTX_set_hkdf_md(ctx, EVP_sha256()) <= 0 ||
+	    EVP_PKEY_CTX_set1_hkdf_key(ctx, (const unsigned char *)secret_key, (int)slen) <= 0 ||
+	    EVP_PKEY_CTX_add1_hkdf_info(ctx, (const unsigned char *)SEAL_INFO,
+	                                (int)(sizeof(SEAL_INFO) - 1)) <= 0 ||
+	    EVP_PKEY_derive(ctx, key, &klen) <= 0 || klen != SEAL_KEY_LEN)
+		goto out;
+	rc = 0;
+out:
+	if (rc != 0) {
+		cu_wipe(key, SEAL_KEY_LEN);
+		ERR_clear_error();
+	}
+	EVP_PKEY_CTX_free(ctx);
+	return rc;
+}
+
+int
+cu_crypto_seal(char **out, const char *secret_key, const void *plain, size_t len)
+{
+	unsigned char key[SEAL_KEY_LEN];
+	unsigned char *raw = NULL;
+	size_t rawlen = 0;
+	EVP_CIPHER_CTX *c = NULL;
+	int n = 0, fin = 0, rc = -1;
+	char *s;
+
+	*out = NULL;
+	memset(key, 0, sizeof(key));
+	if (len > SEAL_MAX_PLAIN || (len > 0 && plain == NULL) || seal_key(key, secret_key) != 0)
+		goto out;
+	rawlen = SEAL_NONCE_LEN + len + SEAL_TAG_LEN;
+	raw = cu_malloc(rawlen);
+	cu_crypto_random(raw, SEAL_NONCE_LEN);
+	c = EVP_CIPHER_CTX_new();
+	if (c == NULL || EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, raw) != 1)
+		goto out;
+	if (len > 0 && (EVP_EncryptUpdate(c, raw + SEAL_NONCE_LEN, &n, plain, (int)len) != 1 ||
+	                (size_t)n != len))
+		goto out;
+	if (EVP_EncryptFinal_ex(c, raw + SEAL_NONCE_LEN + len, &fin) != 1 || fin != 0 ||
+	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, SEAL_TAG_LEN,
+	                        raw + SEAL_NONCE_LEN + len) != 1)
+		goto out;
+	s = cu_malloc(SEAL_PREFIX_LEN + cu_base64_enc_len(rawlen) + 1);
+	memcpy(s, SEAL_PREFIX, SEAL_PREFIX_LEN);
+	cu_base64_encode(s + SEAL_PREFIX_LEN, raw, rawlen);
+	*out = s;
+	rc = 0;
+out:
+	if (rc != 0)
+		ERR_clear_error();
+	EVP_CIPHER_CTX_free(c);
+	cu_wipe(raw, rawlen);
+	cu_free(raw);
+	cu_wipe(key, sizeof(key));
+	return rc;
+}
+
+int
+cu_crypto_unseal(char **out, size_t *len, const char *secret_key, const char *sealed)
+{
+	unsigned char key[SEAL_KEY_LEN];
+	unsigned char *raw = NULL;
+	char *plain = NULL;
+	size_t b64len, rawlen = 0, ctlen = 0;
+	EVP_CIPHER_CTX *c = NULL;
+	int n = 0, fin = 0, rc = -1;
+
+	*out = NULL;
+	*len = 0;
+	memset(key, 0, sizeof(key));
+	if (sealed == NULL || strncmp(sealed, SEAL_PREFIX, SEAL_PREFIX_LEN) != 0)
+		goto out;
+	/* The longest text seal can write, so that nothing larger is decoded. */
+	b64len = strnlen(sealed + SEAL_PREFIX_LEN,
+	                 cu_base64_enc_len(SEAL_NONCE_LEN + SEAL_MAX_PLAIN + SEAL_TAG_LEN) + 1);
+	if (b64len > cu_base64_enc_len(SEAL_NONCE_LEN + SEAL_MAX_PLAIN + SEAL_TAG_LEN))
+		goto out;
+	raw = cu_malloc(b64len / 4 * 3 + 3);
+	if (cu_base64_decode(raw, &rawlen, sealed + SEAL_PREFIX_LEN, b64len) != 0 ||
+	    rawlen < SEAL_NONCE_LEN + SEAL_TAG_LEN)
+		goto out;
+	ctlen = rawlen - SEAL_NONCE_LEN - SEAL_TAG_LEN;
+	if (seal_key(key, secret_key) != 0)
+		goto out;
+	c = EVP_CIPHER_CTX_new();
+	if (c == NULL || EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, raw) != 1)
+		goto out;
+	plain = cu_malloc(ctlen + 1);
+	if (ctlen > 0 && (EVP_DecryptUpdate(c, (unsigned char *)plain, &n, raw + SEAL_NONCE_LEN,
+	                                    (int)ctlen) != 1 ||
+	                  (size_t)n != ctlen))
+		goto out;
+	/* The plaintext written so far is not to be trusted until the tag checks out. */
+	if (EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, SEAL_TAG_LEN,
+	                        raw + SEAL_NONCE_LEN + ctlen) != 1 ||
+	    EVP_DecryptFinal_ex(c, (unsigned char *)plain + ctlen, &fin) != 1 || fin != 0)
+		goto out;
+	plain[ctlen] = '\0';
+	*out = plain;
+	*len = ctlen;
+	plain = NULL;
+	rc = 0;
+out:
+	if (rc != 0)
+		ERR_clear_error();
+	if (plain != NULL) {
+		cu_wipe(plain, ctlen + 1);
+		cu_free(plain);
+	}
+	EVP_CIPHER_CTX_free(c);
+	cu_wipe(raw, rawlen);
+	cu_free(raw);
+	cu_wipe(key, sizeof(key));
+	return rc;
 }

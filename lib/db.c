@@ -274,6 +274,49 @@ cu_db_exec(struct cu_db *db, struct cu_arena *a, PGresult **out, enum cu_db_stmt
 	return rc;
 }
 
+struct db_query_args {
+	const char *qa_sql;
+	int qa_n;
+	const char *const *qa_params;
+};
+
+static enum cu_err
+db_query_fn(struct cu_db *db, const void *arg, PGresult **resp)
+{
+	const struct db_query_args *qa = arg;
+	ExecStatusType s;
+
+	*resp = PQexecParams(db->db_conn, qa->qa_sql, qa->qa_n, NULL, qa->qa_params, NULL, NULL, 0);
+	s = *resp != NULL ? PQresultStatus(*resp) : PGRES_FATAL_ERROR;
+	if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK)
+		return CU_OK;
+	return db_failed(db, *resp, "query");
+}
+
+enum cu_err
+cu_db_query(struct cu_db *db, struct cu_arena *a, PGresult **out, const char *sql, int n,
+            const char *const *params)
+{
+	struct db_query_args qa = {.qa_sql = sql, .qa_n = n, .qa_params = params};
+	PGresult *res = NULL;
+	enum cu_err rc;
+
+	if (out != NULL)
+		*out = NULL;
+	if (sql == NULL || n < 0 || (n > 0 && params == NULL) || (out != NULL && a == NULL)) {
+		cu_log(CU_LOG_ERROR, "db_misuse", CU_LI("nparams", n));
+		return CU_ERR_INTERNAL;
+	}
+	rc = db_with_retry(db, "query", db_query_fn, &qa, &res);
+	if (res != NULL && out != NULL && (rc == CU_OK || rc == CU_ERR_INVALID)) {
+		cu_arena_defer(a, db_clear, res);
+		*out = res;
+	} else {
+		PQclear(res);
+	}
+	return rc;
+}
+
 enum cu_err
 cu_db_exec_script(struct cu_db *db, const char *sql, char *err, size_t errlen)
 {

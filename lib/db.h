@@ -43,6 +43,14 @@ enum cu_err cu_db_ensure(struct cu_db *db) __attribute__((warn_unused_result));
 enum cu_err cu_db_exec(struct cu_db *db, struct cu_arena *a, PGresult **out, enum cu_db_stmt st,
                        int n, const char *const *params) __attribute__((warn_unused_result));
 
+/*
+ * The same for a statement put together at run time from constant fragments of the code (a
+ * list's ORDER BY and filters chosen from whitelists). Outside input never goes into sql, only
+ * into params; prefer cu_db_exec wherever the text is fixed.
+ */
+enum cu_err cu_db_query(struct cu_db *db, struct cu_arena *a, PGresult **out, const char *sql,
+                        int n, const char *const *params) __attribute__((warn_unused_result));
+
 /* A trusted script (a migration file): simple query protocol, several statements allowed.
  * On failure a description is written into err. */
 enum cu_err cu_db_exec_script(struct cu_db *db, const char *sql, char *err, size_t errlen)

@@ -6,13 +6,33 @@
 #ifndef CU_DB_STMT_H
 #define CU_DB_STMT_H
 
+/* Each module's statements live in lib/stmts/<module>.h as CU_DB_STMTS_<MODULE>(X). */
+#include "stmts/auth.h"
+#include "stmts/users.h"
+#include "stmts/groups.h"
+#include "stmts/tokens.h"
+#include "stmts/applications.h"
+#include "stmts/brands.h"
+#include "stmts/certs.h"
+#include "stmts/events.h"
+#include "stmts/rbac.h"
+
 #define CU_DB_STMTS(X)                                                                             \
 	X(PING, 0, "SELECT 1")                                                                     \
 	/* migrate */                                                                              \
 	X(MIGRATION_LOCK, 1, "SELECT pg_advisory_lock($1::bigint)")                                \
 	X(MIGRATION_UNLOCK, 1, "SELECT pg_advisory_unlock($1::bigint)")                            \
 	X(MIGRATION_APPLIED, 0, "SELECT version, name FROM schema_migrations ORDER BY version")    \
-	X(MIGRATION_RECORD, 2, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)")
+	X(MIGRATION_RECORD, 2, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)")    \
+	CU_DB_STMTS_AUTH(X)                                                                        \
+	CU_DB_STMTS_USERS(X)                                                                       \
+	CU_DB_STMTS_GROUPS(X)                                                                      \
+	CU_DB_STMTS_TOKENS(X)                                                                      \
+	CU_DB_STMTS_APPLICATIONS(X)                                                                \
+	CU_DB_STMTS_BRANDS(X)                                                                      \
+	CU_DB_STMTS_CERTS(X)                                                                       \
+	CU_DB_STMTS_EVENTS(X)                                                                      \
+	CU_DB_STMTS_RBAC(X)
 
 enum cu_db_stmt {
 #define CU_DB_STMT_ENUM_(name, nparams, sql) CU_DB_STMT_##name,

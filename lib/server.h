@@ -19,6 +19,8 @@
 #include "http.h"
 #include "router.h"
 
+struct cu_user;
+
 /* What a handler sees. Everything but the config is reset between requests. */
 struct cu_ctx {
 	const struct cu_config *cx_cfg;
@@ -29,6 +31,7 @@ struct cu_ctx {
 	struct cu_http_response *cx_resp;
 	struct cu_route_match *cx_match;
 	const char *cx_component;
+	struct cu_user *cx_user; /* set by cu_api_authenticate; NULL: anonymous */
 };
 
 struct cu_app {
