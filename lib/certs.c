@@ -9,6 +9,7 @@
 #include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -332,34 +333,149 @@ certs_fingerprint(char *out, size_t outsz, const EVP_MD *md, const unsigned char
 	return 0;
 }
 
+/* A bounded string being written: going past its size is an error, never a cut. */
+struct certs_out {
+	char *co_p;
+	size_t co_len;
+	size_t co_size; /* including the NUL */
+};
+
+static int
+certs_put(struct certs_out *o, const char *p, size_t n)
+{
+	if (n >= o->co_size - o->co_len)
+		return -1;
+	memcpy(o->co_p + o->co_len, p, n);
+	o->co_len += n;
+	o->co_p[o->co_len] = '\0';
+	return 0;
+}
+
+/* The attribute names authentik's rfc4514_string uses; any other type is its dotted OID. */
+static const struct {
+	int rn_nid;
+	const char *rn_name;
+} certs_rdn_names[] = {
+    {NID_commonName, "CN"},
+    {NID_localityName, "L"},
+    {NID_stateOrProvinceName, "ST"},
+    {NID_organizationName, "O"},
+    {NID_organizationalUnitName, "OU"},
+    {NID_countryName, "C"},
+    {NID_streetAddress, "STREET"},
+    {NID_domainComponent, "DC"},
+    {NID_userId, "UID"},
+};
+
+/* A BIT STRING value (x500UniqueIdentifier) has no text: '#' and its content octets in hex,
+ * the unused-bits count first. */
+static int
+certs_put_bits(struct certs_out *o, const ASN1_STRING *v)
+{
+	unsigned char *der = NULL;
+	char hex[3];
+	int n, i, rc = -1;
+
+	n = i2d_ASN1_BIT_STRING(v, &der);
+	if (n < 2)
+		goto out;
+	/* Past the tag and the length, short or long form. */
+	i = der[1] < 0x80 ? 2 : 2 + (der[1] & 0x7f);
+	if (i > n || certs_put(o, "#", 1) != 0)
+		goto out;
+	for (; i < n; i++) {
+		cu_hex_encode(hex, der + i, 1);
+		if (certs_put(o, hex, 2) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	OPENSSL_free(der);
+	return rc;
+}
+
+/* One attribute value, escaped as RFC 4514 section 2.4 and authentik's formatter do it. */
+static int
+certs_put_value(struct certs_out *o, const ASN1_STRING *v)
+{
+	unsigned char *u = NULL;
+	int n, i, rc = -1;
+
+	if (ASN1_STRING_type(v) == V_ASN1_BIT_STRING)
+		return certs_put_bits(o, v);
+	/* Converts from the string's own type; fails on a type that is not text and on
+	 * malformed UTF-8, UTF-16 or UTF-32. */
+	n = ASN1_STRING_to_UTF8(&u, v);
+	if (n < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		char c = (char)u[i];
+
+		if (c == '\0') {
+			if (certs_put(o, "\\00", 3) != 0)
+				goto out;
+			continue;
+		}
+		if (strchr("\\\"+,;<>", c) != NULL || (i == 0 && (c == '#' || c == ' ')) ||
+		    (i == n - 1 && c == ' ')) {
+			if (certs_put(o, "\\", 1) != 0)
+				goto out;
+		}
+		if (certs_put(o, &c, 1) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	OPENSSL_free(u);
+	return rc;
+}
+
 /*
- * RFC 4514 order and escaping, except that characters past ASCII stay UTF-8 rather than
- * becoming \XX escapes, which is how authentik's rfc4514_string shows them.
+ * The subject as RFC 4514 writes it and authentik's cert_subject shows it (cryptography's
+ * rfc4514_string): relative names last to first, joined by ','; the attributes of a
+ * multi-valued one in their encoded order, joined by '+'; text as UTF-8.
  */
 static int
 certs_subject(char *out, size_t outsz, const X509_NAME *name)
 {
-	BIO *bio = NULL;
-	char *data = NULL;
-	long n;
-	int rc = -1;
+	struct certs_out o = {out, 0, outsz};
+	int n = X509_NAME_entry_count(name), i, j, k;
+	size_t t;
 
-	bio = BIO_new(BIO_s_mem());
-	if (bio == NULL ||
-	    X509_NAME_print_ex(bio, name, 0,
-	                       XN_FLAG_RFC2253 & ~(unsigned long)ASN1_STRFLGS_ESC_MSB) < 0)
-		goto out;
-	n = BIO_get_mem_data(bio, &data);
-	/* A subject that does not fit is refused, never cut. */
-	if (n < 0 || (size_t)n >= outsz || (n > 0 && memchr(data, '\0', (size_t)n) != NULL))
-		goto out;
-	if (n > 0)
-		memcpy(out, data, (size_t)n);
-	out[n] = '\0';
-	rc = 0;
-out:
-	BIO_free(bio);
-	return rc;
+	out[0] = '\0';
+	for (i = n - 1; i >= 0; i = j - 1) {
+		int set = X509_NAME_ENTRY_set(X509_NAME_get_entry(name, i));
+
+		for (j = i; j > 0 && X509_NAME_ENTRY_set(X509_NAME_get_entry(name, j - 1)) == set;
+		     j--)
+			;
+		if (i != n - 1 && certs_put(&o, ",", 1) != 0)
+			return -1;
+		for (k = j; k <= i; k++) {
+			const X509_NAME_ENTRY *e = X509_NAME_get_entry(name, k);
+			const ASN1_OBJECT *obj = X509_NAME_ENTRY_get_object(e);
+			const char *attr = NULL;
+			char oid[128];
+			int nid = OBJ_obj2nid(obj);
+
+			for (t = 0; t < sizeof(certs_rdn_names) / sizeof(certs_rdn_names[0]); t++) {
+				if (certs_rdn_names[t].rn_nid == nid)
+					attr = certs_rdn_names[t].rn_name;
+			}
+			if (attr == NULL) {
+				int len = OBJ_obj2txt(oid, sizeof(oid), obj, 1);
+
+				if (len <= 0 || (size_t)len >= sizeof(oid))
+					return -1;
+				attr = oid;
+			}
+			if ((k != j && certs_put(&o, "+", 1) != 0) ||
+			    certs_put(&o, attr, strlen(attr)) != 0 || certs_put(&o, "=", 1) != 0 ||
+			    certs_put_value(&o, X509_NAME_ENTRY_get_data(e)) != 0)
+				return -1;
+		}
+	}
+	return 0;
 }
 
 static int
@@ -392,55 +508,70 @@ certs_key_type(const EVP_PKEY *pkey)
 	return "";
 }
 
-int
-cu_certs_inspect(const char *cert_pem, size_t len, struct cu_certs_info *info)
+/* Reads and describes the first certificate in pem; the certificate (caller frees with
+ * X509_free) or NULL when it is refused. */
+static X509 *
+certs_load(const char *pem, size_t len, struct cu_certs_info *ci)
 {
-	struct cu_certs_info ci;
 	X509 *x = NULL;
 	EVP_PKEY *pkey;
 	const char *kt;
 	unsigned char *der = NULL;
 	long derlen = 0;
-	int rc = -1;
+	int ok = 0;
 
-	memset(&ci, 0, sizeof(ci));
-	x = certs_read_cert(cert_pem, len, &der, &derlen);
+	memset(ci, 0, sizeof(*ci));
+	x = certs_read_cert(pem, len, &der, &derlen);
 	if (x == NULL)
 		goto out;
-	if (certs_fingerprint(ci.ci_fingerprint_sha256, sizeof(ci.ci_fingerprint_sha256),
+	if (certs_fingerprint(ci->ci_fingerprint_sha256, sizeof(ci->ci_fingerprint_sha256),
 	                      EVP_sha256(), der, derlen) != 0 ||
-	    certs_fingerprint(ci.ci_fingerprint_sha1, sizeof(ci.ci_fingerprint_sha1), EVP_sha1(),
+	    certs_fingerprint(ci->ci_fingerprint_sha1, sizeof(ci->ci_fingerprint_sha1), EVP_sha1(),
 	                      der, derlen) != 0 ||
-	    certs_subject(ci.ci_subject, sizeof(ci.ci_subject), X509_get_subject_name(x)) != 0 ||
-	    certs_not_after(&ci.ci_not_after, x) != 0)
+	    certs_subject(ci->ci_subject, sizeof(ci->ci_subject), X509_get_subject_name(x)) != 0 ||
+	    certs_not_after(&ci->ci_not_after, x) != 0)
 		goto out;
 	/* A certificate whose key cannot be decoded can neither sign nor verify. */
 	pkey = X509_get0_pubkey(x);
 	if (pkey == NULL)
 		goto out;
 	kt = certs_key_type(pkey);
-	memcpy(ci.ci_key_type, kt, strlen(kt) + 1);
-	*info = ci;
-	rc = 0;
+	memcpy(ci->ci_key_type, kt, strlen(kt) + 1);
+	ok = 1;
 out:
-	if (rc != 0)
-		ERR_clear_error();
 	OPENSSL_free(der);
+	if (!ok) {
+		X509_free(x);
+		x = NULL;
+		ERR_clear_error();
+	}
+	return x;
+}
+
+int
+cu_certs_inspect(const char *cert_pem, size_t len, struct cu_certs_info *info)
+{
+	struct cu_certs_info ci;
+	X509 *x = certs_load(cert_pem, len, &ci);
+
+	if (x == NULL)
+		return -1;
 	X509_free(x);
-	return rc;
+	*info = ci;
+	return 0;
 }
 
 int
 cu_certs_key_matches(const char *cert_pem, size_t cert_len, const char *key_pem, size_t key_len)
 {
+	struct cu_certs_info ci;
 	X509 *x = NULL;
 	EVP_PKEY *key = NULL, *pub;
 	BIO *bio = NULL;
-	unsigned char *der = NULL;
-	long derlen = 0;
 	int rc = -1;
 
-	x = certs_read_cert(cert_pem, cert_len, &der, &derlen);
+	/* The same checks as inspect: what it refuses is no certificate here either. */
+	x = certs_load(cert_pem, cert_len, &ci);
 	if (x == NULL || key_pem == NULL || key_len == 0 || key_len > CERTS_MAX_PEM)
 		goto out;
 	pub = X509_get0_pubkey(x);
@@ -457,7 +588,6 @@ out:
 		ERR_clear_error();
 	EVP_PKEY_free(key);
 	BIO_free(bio);
-	OPENSSL_free(der);
 	X509_free(x);
 	return rc;
 }

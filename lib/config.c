@@ -107,6 +107,10 @@ static const struct cfg_key cfg_keys[] = {
     {K_INT("password.argon2_memory_kib", password_memory_kib, "19456", 8, 4194304)},
     {K_INT("password.argon2_time_cost", password_time_cost, "2", 1, 100)},
     {K_INT("password.argon2_parallelism", password_parallelism, "1", 1, 64)},
+    /* custos-worker bootstrap: the first admin (authentik's AUTHENTIK_BOOTSTRAP_*). */
+    {K_SECRET("bootstrap_password", bootstrap_password, "")},
+    {K_SECRET("bootstrap_token", bootstrap_token, "")},
+    {K_STR("bootstrap_email", bootstrap_email, "root@example.com", NULL)},
 };
 
 #define CFG_NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))

@@ -55,6 +55,9 @@ struct cu_config {
 	int password_memory_kib;
 	int password_time_cost;
 	int password_parallelism;
+	char *bootstrap_password;
+	char *bootstrap_token;
+	char *bootstrap_email;
 };
 
 /*

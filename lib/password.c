@@ -128,7 +128,7 @@ pw_argon2_encode(char *out, size_t outlen, argon2_type type, const struct cu_pas
 	int n;
 
 	n = snprintf(out, outlen, "argon2$%s$v=19$m=%" PRIu32 ",t=%" PRIu32 ",p=%" PRIu32 "$",
-	             type == Argon2_id ? "argon2id" : "argon2i", p->pp_memory_kib, p->pp_time_cost,
+	             argon2_type2string(type, 0), p->pp_memory_kib, p->pp_time_cost,
 	             p->pp_parallelism);
 	if (n < 0 || (size_t)n >= outlen)
 		return -1;
@@ -155,9 +155,12 @@ cu_password_hash(char *out, size_t outlen, const char *pw, size_t len,
 	uint8_t salt[PW_SALT_LEN], hash[PW_HASH_LEN];
 	int rc = -1;
 
-	if (out == NULL || outlen < CU_PASSWORD_MAX_ENCODED)
+	if (out == NULL)
 		return -1;
-	out[0] = '\0';
+	if (outlen > 0)
+		out[0] = '\0';
+	if (outlen < CU_PASSWORD_MAX_ENCODED)
+		return -1;
 	if (len > CU_PASSWORD_MAX_LEN || (pw == NULL && len != 0))
 		return -1;
 	if (p != NULL)
@@ -186,7 +189,8 @@ out:
 /*
  * "argon2$argon2id$v=19$m=..,t=..,p=..$<salt>$<hash>" (or argon2i): the hash is computed again
  * with the stored parameters, salt and hash length, encoded again, and the two encodings are
- * compared in constant time. Only version 19 is taken (everything Django has written).
+ * compared in constant time. Only version 19 is taken (everything Django has written); argon2d,
+ * which argon2-cffi also takes, is taken too, for a rehash.
  */
 static enum cu_password_result
 pw_verify_argon2(const char *encoded, size_t enclen, const char *c, const char *pw, size_t len,
@@ -205,6 +209,8 @@ pw_verify_argon2(const char *encoded, size_t enclen, const char *c, const char *
 		type = Argon2_id;
 	else if (pw_take(&c, "argon2i$"))
 		type = Argon2_i;
+	else if (pw_take(&c, "argon2d$"))
+		type = Argon2_d;
 	else
 		goto out;
 	if (!pw_take(&c, "v=19$m=") || !pw_take_u32(&c, PW_ARGON2_M_MAX, &hp.pp_memory_kib) ||

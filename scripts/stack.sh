@@ -337,6 +337,12 @@ migrate() {
 		|| { cat "$LOG/migrate.log" >&2; die "migrations failed; the stack is not started"; }
 }
 
+# The first admin. Its one-time password goes to the terminal only, never to a log file.
+bootstrap() {
+	BOOTSTRAP_OUT=$(CUSTOS_CONFIG=$S/custos.conf "$WORKER" bootstrap 2>"$LOG/bootstrap.log") \
+		|| { cat "$LOG/bootstrap.log" >&2; die "bootstrap failed; the stack is not started"; }
+}
+
 is_up() {
 	[ -f "$S/stack.env" ] || return 1
 	load_state
@@ -372,6 +378,7 @@ start)
 	pg_init; pg_start
 	redis_start
 	migrate
+	bootstrap
 	: > "$S/routers"
 	ports=("$HTTP_PORT" "$HTTP_PORT2" "$HTTP_PORT3")
 	n=0
@@ -393,6 +400,7 @@ custos is up.
   config: $S/custos.conf
   stop:   make stop     (data in $S is kept for the next 'make run')
 MSG
+	[ -z "$BOOTSTRAP_OUT" ] || printf '%s\n' "$BOOTSTRAP_OUT"
 	;;
 stop)
 	[ -f "$S/stack.env" ] || { say "no stack in $S"; exit 0; }

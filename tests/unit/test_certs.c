@@ -74,6 +74,32 @@ static const char golden_ed_sha1[] = "9c:cb:66:99:f6:06:43:6d:6d:98:12:55:4a:95:
 static const char golden_ed_subject[] = "CN=ed25519 golden,OU=tests,O=custos";
 static const time_t golden_ed_not_after = 2426724064; /* 2046-11-25 02:01:04 UTC */
 
+/*
+ * Made once with Python's cryptography package, the X.509 library authentik itself uses, to pin
+ * down the subject format where it is easy to get wrong: an attribute type without a short
+ * name (shown as its OID), a multi-valued name (kept in its encoded order), characters that
+ * need escaping, a leading and a trailing space, and a BMPString. It expires after 2049, so
+ * in a GeneralizedTime. The expected values are what that package reports.
+ */
+static const char golden_names_pem[] =
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBczCCARmgAwIBAgICEjQwCgYIKoZIzj0EAwIwETEPMA0GA1UEAwwGaXNzdWVy\n"
+    "MCAXDTI0MDEwMTAwMDAwMFoYDzIwNTEwNjAxMTIwMDAwWjByMRQwEgYKCZImiZPy\n"
+    "LGQBGRYEdGVzdDEgMB4GCSqGSIb3DQEJARYRYWRtaW5AY3VzdG9zLnRlc3QxHzAK\n"
+    "BgNVBAsMA29wczARBgNVBAMMCiBhK2IsICJjIiAxFzAVBgNVBAweDgBHAHIA/ADf\n"
+    "AGUAICCsMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEaNKSyVu+7Tjqp/kDwxsq\n"
+    "Ms9sWnmz1cGxKRrTX6b4+5UsjocBJ0XxYBO1HECurdi4geYiAPeq3bW75SV/dYAt\n"
+    "oTAKBggqhkjOPQQDAgNIADBFAiBbgp0QO1JonIpK2/DhIQRw1tuTc4e6XtY1DcO3\n"
+    "/t5bagIhAPfhTx82axG3EAW/l0fW0GQygINd8Ufs1xuOl78sTduv\n"
+    "-----END CERTIFICATE-----\n";
+static const char golden_names_sha256[] = "b0:85:18:97:f7:d9:ba:a5:b9:a2:5c:0a:21:c9:6a:38:25:"
+                                          "95:a3:a5:82:32:1e:a3:c3:42:ee:34:75:d9:34:a8";
+static const char golden_names_sha1[] =
+    "bc:9d:b2:0d:8d:da:37:c8:47:3c:8d:66:f5:cb:6c:79:f9:ce:48:c5";
+static const char golden_names_subject[] = "2.5.4.12=Grüße €,OU=ops+CN=\\ a\\+b\\, \\\"c\\\"\\ ,"
+                                           "1.2.840.113549.1.9.1=admin@custos.test,DC=test";
+static const time_t golden_names_not_after = 2569233600; /* 2051-06-01 12:00:00 UTC */
+
 #define MIB (1024 * 1024)
 
 /* The DER inside a single-block PEM (caller frees): base64 lines between the armour lines. */
@@ -424,6 +450,8 @@ test_inspect_golden(void **state)
 	              golden_ec_not_after, "ec");
 	expect_golden(golden_ed_pem, strlen(golden_ed_pem), golden_ed_sha256, golden_ed_sha1,
 	              golden_ed_subject, golden_ed_not_after, "ed25519");
+	expect_golden(golden_names_pem, strlen(golden_names_pem), golden_names_sha256,
+	              golden_names_sha1, golden_names_subject, golden_names_not_after, "ec");
 
 	/* The fingerprint is the digest of the DER, nothing else. */
 	der = pem_der(golden_ec_pem, &derlen);
@@ -564,6 +592,63 @@ test_inspect_size_limit(void **state)
 	cu_free(big);
 }
 
+/* A self-signed EC certificate whose subject is one CN of n bytes (caller frees). */
+static char *
+cert_with_cn(size_t n)
+{
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	X509 *x = X509_new();
+	X509_NAME *name = X509_NAME_new();
+	BIO *out = BIO_new(BIO_s_mem());
+	unsigned char *cn = cu_malloc(n);
+	char *data = NULL, *s;
+	long len;
+
+	assert_non_null(k);
+	assert_non_null(x);
+	assert_non_null(name);
+	assert_non_null(out);
+	memset(cn, 'x', n);
+	/* A plain string type, not MBSTRING_*, skips OpenSSL's 64-character bound. */
+	assert_int_equal(
+	    X509_NAME_add_entry_by_NID(name, NID_commonName, V_ASN1_UTF8STRING, cn, (int)n, -1, 0),
+	    1);
+	assert_int_equal(X509_set_subject_name(x, name), 1);
+	assert_int_equal(X509_set_issuer_name(x, name), 1);
+	assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(x), 1), 1);
+	assert_non_null(X509_gmtime_adj(X509_getm_notBefore(x), 0));
+	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(x), 86400));
+	assert_int_equal(X509_set_pubkey(x, k), 1);
+	assert_true(X509_sign(x, k, EVP_sha256()) > 0);
+	assert_int_equal(PEM_write_bio_X509(out, x), 1);
+	len = BIO_get_mem_data(out, &data);
+	s = cu_strndup(data, (size_t)len);
+	cu_free(cn);
+	BIO_free(out);
+	X509_NAME_free(name);
+	X509_free(x);
+	EVP_PKEY_free(k);
+	return s;
+}
+
+/* The subject must fit ci_subject whole; a longer one is refused rather than cut. */
+static void
+test_inspect_subject_fits(void **state)
+{
+	struct cu_certs_info ci;
+	char *pem;
+
+	(void)state;
+	pem = cert_with_cn(sizeof(ci.ci_subject) - 1 - 3);
+	assert_int_equal(cu_certs_inspect(pem, strlen(pem), &ci), 0);
+	assert_int_equal(strlen(ci.ci_subject), sizeof(ci.ci_subject) - 1);
+	assert_memory_equal(ci.ci_subject, "CN=xxx", 6);
+	cu_free(pem);
+	pem = cert_with_cn(sizeof(ci.ci_subject) - 3);
+	assert_int_equal(cu_certs_inspect(pem, strlen(pem), &ci), -1);
+	cu_free(pem);
+}
+
 /* key PEM encrypted under a passphrase (caller frees). */
 static char *
 encrypted_key(const char *key_pem)
@@ -640,7 +725,8 @@ main(void)
 	    cmocka_unit_test(test_generate_unique),    cmocka_unit_test(test_generate_san_list),
 	    cmocka_unit_test(test_generate_long_cn),   cmocka_unit_test(test_generate_refuses),
 	    cmocka_unit_test(test_inspect_golden),     cmocka_unit_test(test_inspect_refuses),
-	    cmocka_unit_test(test_inspect_size_limit), cmocka_unit_test(test_key_matches),
+	    cmocka_unit_test(test_inspect_size_limit), cmocka_unit_test(test_inspect_subject_fits),
+	    cmocka_unit_test(test_key_matches),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
