@@ -10,6 +10,7 @@
 #include "http.h"
 #include "log.h"
 #include "server.h"
+#include "sessions.h"
 
 void
 cu_auth_key_digest(char out[65], const char *key, size_t len)
@@ -39,6 +40,27 @@ user_from_row(struct cu_ctx *cx, PGresult *res)
 	return u;
 }
 
+/* The user of the request's session cookie; *out NULL when there is none or it is not valid. */
+static enum cu_err
+session_user(struct cu_ctx *cx, struct cu_user **out)
+{
+	const char *sid = cu_sessions_cookie_sid(cx), *params[1];
+	PGresult *res = NULL;
+	enum cu_err err;
+
+	if (sid == NULL)
+		return CU_OK;
+	params[0] = sid;
+	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_SESSIONS_USER, 1, params);
+	if (err != CU_OK)
+		return err == CU_ERR_UNAVAILABLE ? err : CU_ERR_INTERNAL;
+	if (PQntuples(res) != 1)
+		return CU_OK;
+	*out = user_from_row(cx, res);
+	cx->cx_via_session = 1;
+	return CU_OK;
+}
+
 enum cu_err
 cu_auth_request(struct cu_ctx *cx, struct cu_user **out)
 {
@@ -51,8 +73,9 @@ cu_auth_request(struct cu_ctx *cx, struct cu_user **out)
 	const char *stored;
 
 	*out = NULL;
+	cx->cx_via_session = 0;
 	if (h == NULL)
-		return CU_OK;
+		return session_user(cx, out);
 	if (strncasecmp(h, "Bearer ", 7) != 0)
 		return CU_ERR_INVALID;
 	key = h + 7;

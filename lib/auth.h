@@ -1,7 +1,7 @@
 /*
  * Who is asking: the credentials of an API request. An "Authorization: Bearer <key>" header
- * with the key of an API-intent token of an active user; the session cookie joins when
- * sessions exist.
+ * with the key of an API-intent token of an active user, or else the authentik_session cookie
+ * of a signed-in session (then cx_via_session is set, and unsafe methods need the CSRF header).
  */
 #ifndef CU_AUTH_H
 #define CU_AUTH_H
@@ -30,9 +30,10 @@ struct cu_user {
 
 /*
  * Resolves the request's credentials. CU_OK with *out the user, or *out NULL when the request
- * carries none; CU_ERR_INVALID when it carries credentials that are malformed, unknown, expired
- * or of an inactive user; CU_ERR_UNAVAILABLE when PostgreSQL is down. The key is compared in
- * constant time after a lookup by its SHA-256.
+ * carries none (a session cookie that does not verify counts as none); CU_ERR_INVALID when it
+ * carries credentials that are malformed, unknown, expired or of an inactive user;
+ * CU_ERR_UNAVAILABLE when PostgreSQL is down. The key is compared in constant time after a lookup
+ * by its SHA-256.
  */
 enum cu_err cu_auth_request(struct cu_ctx *cx, struct cu_user **out)
     __attribute__((warn_unused_result));

@@ -9,6 +9,7 @@
 /* Each module's statements live in lib/stmts/<module>.h as CU_DB_STMTS_<MODULE>(X). */
 #include "stmts/auth.h"
 #include "stmts/bootstrap.h"
+#include "stmts/sessions.h"
 #include "stmts/users.h"
 #include "stmts/groups.h"
 #include "stmts/tokens.h"
@@ -27,6 +28,7 @@
 	X(MIGRATION_RECORD, 2, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)")    \
 	CU_DB_STMTS_AUTH(X)                                                                        \
 	CU_DB_STMTS_BOOTSTRAP(X)                                                                   \
+	CU_DB_STMTS_SESSIONS(X)                                                                    \
 	CU_DB_STMTS_USERS(X)                                                                       \
 	CU_DB_STMTS_GROUPS(X)                                                                      \
 	CU_DB_STMTS_TOKENS(X)                                                                      \

@@ -146,6 +146,7 @@ dispatch(struct cu_server *s, cu_http_read_fn *rd, void *rdctx)
 	cx.cx_match = m;
 	cx.cx_component = s->sv_app->ap_name;
 	cx.cx_user = NULL;
+	cx.cx_via_session = 0;
 	rt->rt_handler(&cx);
 	if (s->sv_db.db_in_tx) {
 		/* A handler that returned inside a transaction failed half-way: nothing it wrote

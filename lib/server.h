@@ -31,7 +31,8 @@ struct cu_ctx {
 	struct cu_http_response *cx_resp;
 	struct cu_route_match *cx_match;
 	const char *cx_component;
-	struct cu_user *cx_user; /* set by cu_api_authenticate; NULL: anonymous */
+	struct cu_user *cx_user; /* set by cu_api_login; NULL: anonymous */
+	int cx_via_session;      /* cx_user came from the session cookie, not a token */
 };
 
 struct cu_app {

@@ -14,6 +14,9 @@ export CUSTOS_LISTEN__HTTP=127.0.0.1:$(free_port)
 export CU_STACK_HTTP_PORT2=$(free_port) CU_STACK_HTTP_PORT3=$(free_port)
 export CU_STACK_PG_PORT=$(free_port) CU_STACK_REDIS_PORT=$(free_port)
 export CU_STACK_BENCH=1 CUSTOS_LOG_LEVEL=warning
+# A superuser's API token, made by the bootstrap, for the API routes.
+export CUSTOS_BOOTSTRAP_TOKEN=bench-$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+export BENCH_TOKEN=$CUSTOS_BOOTSTRAP_TOKEN
 trap 'scripts/stack.sh stop "$S" >/dev/null 2>&1; rm -rf "$S"' EXIT
 scripts/stack.sh start "$S" lighttpd apache-proxy apache >/dev/null || { echo "bench: the stack did not start"; exit 1; }
 
@@ -43,3 +46,41 @@ for router in lighttpd apache-proxy apache-fcgid; do
 	done
 	unset rate
 done
+
+# The API with a directory of 100,000 users: the signed-in user, pages of 100 (first, middle,
+# last, searched, ordered) and creating users. lighttpd only: the router adds nothing here.
+. "$S/stack.env"
+psql_super() {
+	if [ "$(id -u)" -eq 0 ]; then
+		runuser -u postgres -- /usr/lib/postgresql/15/bin/psql -h "$S/run/pg" -p "$PG_PORT" -d custos -qAt -c "$1"
+	else
+		/usr/lib/postgresql/15/bin/psql -h "$S/run/pg" -p "$PG_PORT" -d custos -qAt -c "$1"
+	fi
+}
+psql_super "INSERT INTO users (username, name, email, date_joined)
+	SELECT 'bench-' || g, 'Bench User ' || g, 'bench' || g || '@example.com',
+	       now() - g * interval '1 minute' FROM generate_series(1, 100000) g; ANALYZE users;" \
+	|| { echo "bench: could not load users"; exit 1; }
+p=${port[lighttpd]}
+auth="Authorization: Bearer $BENCH_TOKEN"
+echo
+printf '%-44s %12s %10s %10s %8s\n' "API, 100,000 users (lighttpd)" req/s p50 p99 vs-bare
+bare=$(wrk -t"$threads" -c"$conns" -d"${secs}s" "http://127.0.0.1:$p/bench/bare/" | awk '/^Requests\/sec/ {print $2}')
+for r in "/api/v3/core/users/me/" "/api/v3/core/users/?page_size=100" "/api/v3/core/users/?page_size=100&page=500" \
+	"/api/v3/core/users/?page_size=100&page=1001" "/api/v3/core/users/?page_size=100&search=user%2042" \
+	"/api/v3/core/users/?page_size=100&ordering=-date_joined&page=700"; do
+	code=$(curl -s -o /dev/null -w '%{http_code}' -H "$auth" "http://127.0.0.1:$p$r")
+	[ "$code" = 200 ] || { echo "bench: $r answers $code"; continue; }
+	out=$(wrk -t"$threads" -c"$conns" -d"${secs}s" --latency -H "$auth" "http://127.0.0.1:$p$r" 2>&1)
+	rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
+	p50=$(awk '$1=="50%" {print $2}' <<<"$out"); p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+	ratio=$(awk -v a="${rps:-0}" -v b="${bare:-0}" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "-" }')
+	printf '%-44s %12s %10s %10s %8s\n' "$r" "${rps:-0}" "${p50:--}" "${p99:--}" "$ratio"
+done
+out=$(wrk -t"$threads" -c"$conns" -d"${secs}s" --latency -s tests/bench/create_user.lua \
+	"http://127.0.0.1:$p/api/v3/core/users/" 2>&1)
+rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
+p50=$(awk '$1=="50%" {print $2}' <<<"$out"); p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+errs=$(awk '/Non-2xx or 3xx responses/ {print $5}' <<<"$out")
+printf '%-44s %12s %10s %10s %8s%s\n' "POST /api/v3/core/users/" "${rps:-0}" "${p50:--}" "${p99:--}" - \
+	"${errs:+  (non-2xx: $errs)}"

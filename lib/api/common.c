@@ -18,6 +18,7 @@
 #include "log.h"
 #include "mem.h"
 #include "server.h"
+#include "sessions.h"
 
 #define API_PAGE_SIZE 20
 #define API_MAX_PAGE_SIZE 100
@@ -43,6 +44,14 @@ cu_api_login(struct cu_ctx *cx)
 		             u == NULL && err == CU_OK
 		                 ? "Authentication credentials were not provided."
 		                 : "Token invalid/expired");
+		return -1;
+	}
+	/* A browser's session rides on a cookie the browser adds by itself, so a change made with
+	 * it must prove it came from custos's own pages: Django's CSRF check, as authentik. */
+	if (cx->cx_via_session &&
+	    !(cx->cx_req->rq_method & (CU_HTTP_GET | CU_HTTP_HEAD | CU_HTTP_OPTIONS)) &&
+	    !cu_sessions_csrf_ok(cx)) {
+		cu_ctx_error(cx, 403, "CSRF Failed: CSRF token missing or incorrect.");
 		return -1;
 	}
 	cx->cx_user = u;
@@ -556,15 +565,22 @@ cu_api_list_send(struct cu_ctx *cx, const struct cu_api_list *l, const struct cu
 		size = v > API_MAX_PAGE_SIZE ? API_MAX_PAGE_SIZE : v;
 
 	/* Visibility: the model permission shows every row, else the objects it covers. */
-	r = cu_auth_has_perm(cx, cx->cx_user, l->al_view_perm, NULL);
+	r = l->al_view_perm == NULL ? 1 : cu_auth_has_perm(cx, cx->cx_user, l->al_view_perm, NULL);
 	if (r < 0) {
 		cu_ctx_fail(cx, CU_ERR_UNAVAILABLE, "The database");
 		goto out;
 	}
-	if (!r) {
+	if (!r && l->al_view_perm != NULL) {
 		const char *cond =
-		    cu_arena_printf(cx->cx_arena, "%s IN (SELECT user_perm_objects($%%d, '%s'))",
-		                    l->al_pk, l->al_view_perm);
+		    l->al_owner == NULL
+		        ? cu_arena_printf(cx->cx_arena,
+		                          "%s IN (SELECT user_perm_objects($%%d, '%s'))", l->al_pk,
+		                          l->al_view_perm)
+		        : cu_arena_printf(
+		              cx->cx_arena,
+		              "EXISTS (SELECT 1 FROM (SELECT $%%d::bigint AS me) m WHERE "
+		              "%s = m.me OR %s IN (SELECT user_perm_objects(m.me, '%s')))",
+		              l->al_owner, l->al_pk, l->al_view_perm);
 
 		if (add_cond(&q, cond, cx->cx_user->us_id_text) != 0)
 			cu_die("list conditions");
@@ -660,3 +676,159 @@ cu_api_no_content(struct cu_ctx *cx)
 {
 	cu_http_send_text(cx->cx_resp, 204, NULL, "", 0);
 }
+
+struct json_object *
+cu_api_json_diff(struct cu_ctx *cx, struct json_object *before, struct json_object *after,
+                 const char *const *skip)
+{
+	struct json_object *diff = cu_json_object(cx->cx_arena);
+	struct json_object *base = after != NULL ? after : before;
+	size_t i;
+
+	if (base == NULL || !json_object_is_type(base, json_type_object))
+		return diff;
+	json_object_object_foreach(base, key, unused)
+	{
+		struct json_object *old = NULL, *nw = NULL, *change;
+		int skipped = 0;
+
+		(void)unused;
+		for (i = 0; skip != NULL && skip[i] != NULL; i++)
+			if (strcmp(skip[i], key) == 0)
+				skipped = 1;
+		if (skipped)
+			continue;
+		if (before != NULL)
+			json_object_object_get_ex(before, key, &old);
+		if (after != NULL)
+			json_object_object_get_ex(after, key, &nw);
+		if (json_object_equal(old, nw))
+			continue;
+		change = json_object_new_object();
+		json_object_object_add(change, "previous", json_object_get(old));
+		json_object_object_add(change, "new", json_object_get(nw));
+		json_object_object_add(diff, key, change);
+	}
+	return diff;
+}
+
+/* --- helpers appended by the users and groups modules ------------------------------------ */
+
+/* n digits at *p, advancing; -1 when fewer. */
+static int
+dt_digits(const char **p, int n, int *out)
+{
+	int v = 0, i;
+
+	for (i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)(*p)[i]))
+			return -1;
+		v = v * 10 + ((*p)[i] - '0');
+	}
+	*p += n;
+	*out = v;
+	return 0;
+}
+
+int
+cu_api_is_datetime(const char *s, int *has_tz)
+{
+	const char *p = s;
+	int y, mo, d, h, mi, sec, tzh, tzm;
+
+	if (has_tz != NULL)
+		*has_tz = 0;
+	if (s == NULL || dt_digits(&p, 4, &y) != 0 || *p++ != '-' || dt_digits(&p, 2, &mo) != 0 ||
+	    *p++ != '-' || dt_digits(&p, 2, &d) != 0 || mo < 1 || mo > 12 || d < 1 || d > 31 ||
+	    y < 1)
+		return 0;
+	if (*p == '\0')
+		return 1;
+	if (*p != 'T' && *p != 't' && *p != ' ')
+		return 0;
+	p++;
+	if (dt_digits(&p, 2, &h) != 0 || *p++ != ':' || dt_digits(&p, 2, &mi) != 0 || h > 23 ||
+	    mi > 59)
+		return 0;
+	if (*p == ':') {
+		p++;
+		if (dt_digits(&p, 2, &sec) != 0 || sec > 59)
+			return 0;
+		if (*p == '.') {
+			int n = 0;
+
+			for (p++; isdigit((unsigned char)*p); p++)
+				n++;
+			if (n < 1 || n > 6)
+				return 0;
+		}
+	}
+	if (*p == '\0')
+		return 1;
+	if (*p == 'Z' || *p == 'z') {
+		if (has_tz != NULL)
+			*has_tz = 1;
+		return p[1] == '\0';
+	}
+	if (*p != '+' && *p != '-')
+		return 0;
+	p++;
+	if (dt_digits(&p, 2, &tzh) != 0 || tzh > 23)
+		return 0;
+	if (*p == ':')
+		p++;
+	if (*p != '\0' && (dt_digits(&p, 2, &tzm) != 0 || tzm > 59))
+		return 0;
+	if (has_tz != NULL)
+		*has_tz = 1;
+	return *p == '\0';
+}
+
+const char *
+cu_api_py_type(struct json_object *v)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_null:
+		return "NoneType";
+	case json_type_boolean:
+		return "bool";
+	case json_type_double:
+		return "float";
+	case json_type_int:
+		return "int";
+	case json_type_object:
+		return "dict";
+	case json_type_array:
+		return "list";
+	case json_type_string:
+		return "str";
+	}
+	return "str";
+}
+
+int
+cu_api_attributes_cond(struct cu_ctx *cx, const char *sql, struct cu_api_cond *out)
+{
+	const char *v = cu_http_arg(cx->cx_req, "attributes");
+	struct json_object *o = NULL, *msg;
+
+	if (v == NULL)
+		return 0;
+	if (cu_json_parse(cx->cx_arena, v, strlen(v), &o) != CU_OK) {
+		msg = cu_json_array(cx->cx_arena);
+		json_object_array_add(msg, json_object_new_string("filter: failed to parse JSON"));
+		cu_ctx_json(cx, 400, msg);
+		return -1;
+	}
+	if (o == NULL || !json_object_is_type(o, json_type_object)) {
+		msg = cu_json_array(cx->cx_arena);
+		json_object_array_add(msg,
+		                      json_object_new_string("filter: value must be key:value mapping"));
+		cu_ctx_json(cx, 400, msg);
+		return -1;
+	}
+	out->ac_sql = sql;
+	out->ac_value = cu_json_text(o, NULL);
+	return 1;
+}
+
