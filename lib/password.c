@@ -189,8 +189,8 @@ out:
 /*
  * "argon2$argon2id$v=19$m=..,t=..,p=..$<salt>$<hash>" (or argon2i): the hash is computed again
  * with the stored parameters, salt and hash length, encoded again, and the two encodings are
- * compared in constant time. Only version 19 is taken (everything Django has written); argon2d,
- * which argon2-cffi also takes, is taken too, for a rehash.
+ * compared in constant time. Only version 19 is taken: every Django version wrote it. argon2d
+ * is taken as well, since Django's verifier (argon2-cffi) takes it; it always asks for a rehash.
  */
 static enum cu_password_result
 pw_verify_argon2(const char *encoded, size_t enclen, const char *c, const char *pw, size_t len,

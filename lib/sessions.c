@@ -50,7 +50,8 @@ cu_sessions_cookie_sid(struct cu_ctx *cx)
 	const char *v = cu_http_cookie(cx->cx_req, CU_SESSIONS_COOKIE);
 	const char *dot1, *dot2, *sid = NULL, *alg = NULL;
 	struct json_object *hdr = NULL, *payload = NULL;
-	uint8_t mac[CU_SHA256_LEN], sig[CU_SHA256_LEN + 4];
+	uint8_t mac[CU_SHA256_LEN],
+	    sig[64 * 3 / 4 + 3]; /* room for the longest segment let through */
 	size_t len, siglen = 0, hlen, plen;
 	char *htext, *ptext;
 	int authenticated = 0;

@@ -317,7 +317,9 @@ def main():
     mangle("bcrypt", bcrypt(pw, 4, sha256=False), pw)
 
     # Unusable and unknown: no password matches.
-    add("unusable, Django's make_password(None)", hashers.make_password(None), "", False)
+    unusable = hashers.UNUSABLE_PASSWORD_PREFIX + "".join(rng.choice(ALNUM) for _ in range(40))
+    assert len(unusable) == len(hashers.make_password(None))
+    add("unusable, as Django's make_password(None)", unusable, "", False)
     add("unusable '!'", "!", "", False)
     add("unusable, '!' before a valid hash", "!" + pbkdf2(pw, 1000), pw, False)
     add("empty encoding", "", "", False)
