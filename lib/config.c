@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "limits.h"
+#include "bounds.h"
 #include "log.h"
 #include "mem.h"
 
@@ -20,8 +21,7 @@ extern char **environ;
 
 #define CFG_MAX_KEY 128  /* a dotted key, from the file or the environment */
 #define CFG_MAX_DEPTH 16 /* nested YAML mappings */
-/* lib/limits.h shadows the system <limits.h> on the -Ilib include path. */
-#define CFG_INT_MAX ((int)(~0u >> 1))
+#define CFG_INT_MAX INT_MAX
 
 enum cfg_type {
 	CFG_STR,

@@ -1,5 +1,6 @@
 #include "crypto.h"
 
+#include <limits.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -28,11 +29,9 @@ cu_crypto_random(void *out, size_t n)
 {
 	unsigned char *p = out;
 
-	/* RAND_bytes takes an int; large requests go in pieces. INT32_MAX stands in for INT_MAX,
-	 * which <limits.h> would give were it not shadowed by lib/limits.h under -Ilib; POSIX ints
-	 * hold at least 32 bits. */
+	/* RAND_bytes takes an int; large requests go in pieces. */
 	while (n > 0) {
-		int k = n > INT32_MAX ? INT32_MAX : (int)n;
+		int k = n > INT_MAX ? INT_MAX : (int)n;
 
 		if (RAND_bytes(p, k) != 1)
 			cu_die("RAND_bytes failed");
@@ -82,7 +81,7 @@ cu_crypto_hmac_sha256(uint8_t out[CU_SHA256_LEN], const void *key, size_t keylen
 	static const unsigned char empty[1];
 	unsigned int len = 0;
 
-	if (keylen > INT32_MAX)
+	if (keylen > INT_MAX)
 		cu_die("HMAC key too long");
 	if (HMAC(EVP_sha256(), keylen > 0 ? key : empty, (int)keylen, msglen > 0 ? msg : empty,
 	         msglen, out, &len) == NULL ||
@@ -327,7 +326,7 @@ seal_key(unsigned char key[SEAL_KEY_LEN], const char *secret_key)
 		goto out;
 	slen = strlen(secret_key);
 	/* An empty secret_key is a configuration error, not a key. */
-	if (slen == 0 || slen > INT32_MAX)
+	if (slen == 0 || slen > INT_MAX)
 		goto out;
 	ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, NULL);
 	if (ctx == NULL || EVP_PKEY_derive_init(ctx) <= 0 ||

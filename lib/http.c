@@ -7,7 +7,7 @@
 #include <strings.h>
 
 #include "crypto.h"
-#include "limits.h"
+#include "bounds.h"
 
 /* Deleting a cookie sets both, for clients that ignore Max-Age. */
 #define COOKIE_EPOCH "Thu, 01 Jan 1970 00:00:00 GMT"

@@ -3,7 +3,7 @@
  * environment (REQUEST_METHOD, REQUEST_URI, QUERY_STRING, HTTP_*) plus a body stream; the
  * response is filled by a handler and written by one writer (STYLE rule 11).
  *
- * Every parser here takes outside input: each is bounded by lib/limits.h and fuzzed
+ * Every parser here takes outside input: each is bounded by lib/bounds.h and fuzzed
  * (tests/fuzz/fuzz_http_*.c).
  */
 #ifndef CU_HTTP_H

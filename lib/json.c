@@ -6,7 +6,7 @@
 
 #include <json-c/json.h>
 
-#include "limits.h"
+#include "bounds.h"
 #include "mem.h"
 
 int

@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "limits.h"
+#include "bounds.h"
 
 /* Request ids are ours (or a proxy's X-Request-Id); a longer one is cut rather than allowed to
  * crowd out the fields that matter. */

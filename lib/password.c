@@ -5,15 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <argon2.h>
 #include <crypt.h>
 #include <openssl/evp.h>
-
-/*
- * Last: its <limits.h> reaches lib/limits.h instead of glibc's through gcc's include_next
- * under -iquote lib, leaving MB_LEN_MAX at gcc's 1, which <stdlib.h>'s fortified wctomb
- * refuses if it comes later.
- */
-#include <argon2.h>
 
 #include "crypto.h"
 #include "mem.h"

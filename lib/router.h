@@ -10,7 +10,7 @@
 
 #include "arena.h"
 #include "err.h"
-#include "limits.h"
+#include "bounds.h"
 
 struct cu_ctx;
 typedef void cu_handler_fn(struct cu_ctx *cx);

@@ -1,7 +1,7 @@
 /*
  * The request loop every responder shares (DESIGN §4). A responder is a route table and a
  * main() that calls cu_server_main(). The loop accepts a FastCGI request, resets the arena,
- * parses the request within lib/limits.h, routes, reads the body within the route's limit,
+ * parses the request within lib/bounds.h, routes, reads the body within the route's limit,
  * runs the handler, writes its response, and logs one access line. Handlers that need
  * PostgreSQL or Redis find out from the call that fails and answer 503 (cu_ctx_fail). Started
  * without a FastCGI socket on fd 0, the same binary serves one CGI request from its environment and

@@ -9,7 +9,7 @@
 
 #include "arena.h"
 #include "http.h"
-#include "limits.h"
+#include "bounds.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -12,7 +12,7 @@
 #include "arena.h"
 #include "buf.h"
 #include "http.h"
-#include "limits.h"
+#include "bounds.h"
 #include "router.h"
 
 #define MAX_VARS 256

@@ -10,7 +10,7 @@
 
 #include "arena.h"
 #include "http.h"
-#include "limits.h"
+#include "bounds.h"
 #include "router.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

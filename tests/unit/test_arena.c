@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "arena.h"
-#include "limits.h"
+#include "bounds.h"
 
 /* 1 when fn does not return normally in a child process (cu_die aborts; a sanitizer may exit
  * instead); the parent's state is untouched. */

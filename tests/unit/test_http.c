@@ -1,5 +1,5 @@
 /*
- * lib/http.c against hostile input: every parser is pushed past its limits from lib/limits.h
+ * lib/http.c against hostile input: every parser is pushed past its limits from lib/bounds.h
  * and fed malformed encodings, and the writer's output is compared byte for byte.
  */
 #include <stdarg.h>
@@ -13,7 +13,7 @@
 #include "arena.h"
 #include "buf.h"
 #include "http.h"
-#include "limits.h"
+#include "bounds.h"
 
 /* An environment built in the arena: NULL-terminated, like environ. */
 struct env {

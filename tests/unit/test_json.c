@@ -10,7 +10,7 @@
 
 #include "arena.h"
 #include "json.h"
-#include "limits.h"
+#include "bounds.h"
 #include "mem.h"
 
 static int

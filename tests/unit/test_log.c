@@ -13,7 +13,7 @@
 
 #include <json-c/json.h>
 
-#include "limits.h"
+#include "bounds.h"
 #include "log.h"
 
 /* Lines are captured through a pipe; the largest test output stays well under its capacity. */

@@ -2,8 +2,8 @@
  * Every limit that bounds outside input, in one place (STYLE rule 9).
  * Parsers take these as their maxima; a value past one is an error, never a truncation.
  */
-#ifndef CU_LIMITS_H
-#define CU_LIMITS_H
+#ifndef CU_BOUNDS_H
+#define CU_BOUNDS_H
 
 /* HTTP request */
 #define CU_HTTP_MAX_HEADERS 100         /* request headers kept per request */
