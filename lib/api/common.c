@@ -614,11 +614,26 @@ cu_api_list_send(struct cu_ctx *cx, const struct cu_api_list *l, const struct cu
 	}
 	q.lq_params[q.lq_n++] = cu_arena_printf(cx->cx_arena, "%lld", size);
 	q.lq_params[q.lq_n++] = cu_arena_printf(cx->cx_arena, "%lld", (page - 1) * size);
-	sql = cu_arena_printf(cx->cx_arena,
-	                      "SELECT %s, count(*) OVER () %s WHERE true%s ORDER BY %s "
-	                      "LIMIT $%d OFFSET $%d",
-	                      l->al_row, l->al_from, q.lq_where.bf_ptr ? q.lq_where.bf_ptr : "",
-	                      order_by(cx, l), q.lq_n - 1, q.lq_n);
+	if (l->al_key != NULL) {
+		/* Page over the keys alone, then build only the page's rows: the row expression
+		 * is not evaluated for the rows OFFSET skips. */
+		const char *ob = order_by(cx, l);
+
+		sql = cu_arena_printf(
+		    cx->cx_arena,
+		    "SELECT %s, cu_p.cu_count FROM (SELECT %s AS cu_key, count(*) "
+		    "OVER () AS cu_count %s WHERE true%s ORDER BY %s LIMIT $%d "
+		    "OFFSET $%d) cu_p %s ORDER BY %s",
+		    l->al_row, l->al_key, l->al_from, q.lq_where.bf_ptr ? q.lq_where.bf_ptr : "",
+		    ob, q.lq_n - 1, q.lq_n, l->al_key_join, ob);
+	} else {
+		sql = cu_arena_printf(cx->cx_arena,
+		                      "SELECT %s, count(*) OVER () %s WHERE true%s ORDER BY %s "
+		                      "LIMIT $%d OFFSET $%d",
+		                      l->al_row, l->al_from,
+		                      q.lq_where.bf_ptr ? q.lq_where.bf_ptr : "", order_by(cx, l),
+		                      q.lq_n - 1, q.lq_n);
+	}
 	err = cu_db_query(cx->cx_db, cx->cx_arena, &res, sql, q.lq_n, q.lq_params);
 	if (err != CU_OK) {
 		cu_ctx_fail(cx, err, "The database");
@@ -822,8 +837,8 @@ cu_api_attributes_cond(struct cu_ctx *cx, const char *sql, struct cu_api_cond *o
 	}
 	if (o == NULL || !json_object_is_type(o, json_type_object)) {
 		msg = cu_json_array(cx->cx_arena);
-		json_object_array_add(msg,
-		                      json_object_new_string("filter: value must be key:value mapping"));
+		json_object_array_add(
+		    msg, json_object_new_string("filter: value must be key:value mapping"));
 		cu_ctx_json(cx, 400, msg);
 		return -1;
 	}
@@ -831,4 +846,3 @@ cu_api_attributes_cond(struct cu_ctx *cx, const char *sql, struct cu_api_cond *o
 	out->ac_value = cu_json_text(o, NULL);
 	return 1;
 }
-

@@ -112,15 +112,26 @@ struct cu_api_cond {
 struct cu_api_list {
 	const char *al_row;
 	const char *al_from;
-	const char *al_pk;        /* text expression of the object's pk for object permissions */
-	const char *al_view_perm; /* "authentik_core.view_user" */
-	const char *al_search;    /* condition with one %d matched as ILIKE, or NULL */
+	const char *al_pk; /* text expression of the object's pk for object permissions */
+	/* "authentik_core.view_user"; NULL lists every row to every authenticated user (a
+	 * resource whose visibility is decided elsewhere, such as applications by policy). */
+	const char *al_view_perm;
+	const char *al_search; /* condition with one %d matched as ILIKE, or NULL */
 	const struct cu_api_sort *al_sorts;
 	size_t al_nsorts;
 	const char *al_default_sort; /* a name from al_sorts, "-" allowed */
 	const char *al_tiebreak;     /* a unique expression so pages never overlap: "u.id" */
 	const struct cu_api_filter *al_filters;
 	size_t al_nfilters;
+	/* authentik's owner_field: an expression of the owner's user id ("t.user_id"); without the
+	 * model permission a user sees the rows it owns besides those it holds view_perm on. */
+	const char *al_owner;
+	/* Optional (users and groups): a unique key expression ("u.id") and the join that finds
+	 * the row again from it ("JOIN users u ON u.id = cu_p.cu_key"). The page is then chosen
+	 * over the keys alone and al_row is built for that page's rows only, which keeps deep
+	 * pages of large tables fast. al_from must then be one table with its alias. */
+	const char *al_key;
+	const char *al_key_join;
 };
 
 void cu_api_list_send(struct cu_ctx *cx, const struct cu_api_list *l,
@@ -132,5 +143,32 @@ void cu_api_send_row(struct cu_ctx *cx, int status, const void *pgresult);
 
 /* 204 No Content. */
 void cu_api_no_content(struct cu_ctx *cx);
+
+/*
+ * An audit diff between two JSON objects of the same fields: {"field": {"previous": old,
+ * "new": new}} for each key of after whose value differs from before's (a key absent from
+ * before counts as null). before may be NULL (a creation); after NULL with before set lists
+ * every field of before going to null (a deletion). Keys named in skip (NULL-terminated, may be
+ * NULL) are left out. Arena-owned; an empty object when nothing changed.
+ */
+/* The Python type name DRF puts in "Incorrect type. Expected pk value, received %s.": str, int,
+ * float, bool, list, dict or NoneType. */
+const char *cu_api_py_type(struct json_object *v);
+
+struct json_object *cu_api_json_diff(struct cu_ctx *cx, struct json_object *before,
+                                     struct json_object *after, const char *const *skip);
+
+/* Helpers appended by the users and groups modules. */
+
+/* 1 when s is an ISO 8601 date-time as DRF accepts it: YYYY-MM-DD, optionally followed by
+ * "T" or " " and hh:mm[:ss[.ffffff]], optionally by "Z" or +hh[:mm] / -hh[:mm]. *has_tz (may be
+ * NULL) tells whether an offset was given; a date-time without one is in UTC. */
+int cu_api_is_datetime(const char *s, int *has_tz);
+
+/* authentik's attributes= list filter: the query value must be a JSON object. 1 with *out the
+ * condition sql (one %d, bound to the object as JSON text: "x.attributes @> $%d::jsonb"), 0
+ * when the parameter is absent, -1 having answered 400 as authentik does (a JSON list with one
+ * message). */
+int cu_api_attributes_cond(struct cu_ctx *cx, const char *sql, struct cu_api_cond *out);
 
 #endif
