@@ -40,9 +40,7 @@
 
 #ifdef __cppcheck__
 /* cppcheck cannot expand the nested table macros; it checks the code against this stand-in. */
-enum cu_db_stmt {
-	CU_DB_STMT__MAX = 512
-};
+enum cu_db_stmt { CU_DB_STMT__MAX = 512 };
 #else
 enum cu_db_stmt {
 #define CU_DB_STMT_ENUM_(name, nparams, sql) CU_DB_STMT_##name,
