@@ -59,8 +59,8 @@ psql_super() {
 }
 psql_super "INSERT INTO users (username, name, email, date_joined)
 	SELECT 'bench-' || g, 'Bench User ' || g, 'bench' || g || '@example.com',
-	       now() - g * interval '1 minute' FROM generate_series(1, 100000) g; ANALYZE users;" \
-	|| { echo "bench: could not load users"; exit 1; }
+	       now() - g * interval '1 minute' FROM generate_series(1, 100000) g" \
+	&& psql_super "VACUUM ANALYZE users" || { echo "bench: could not load users"; exit 1; }
 p=${port[lighttpd]}
 auth="Authorization: Bearer $BENCH_TOKEN"
 echo

@@ -612,6 +612,20 @@ cu_api_list_send(struct cu_ctx *cx, const struct cu_api_list *l, const struct cu
 		if (add_cond(&q, l->al_search, like_pattern(cx, search)) != 0)
 			cu_die("list conditions");
 	}
+	/* The count first, over the conditions alone: PostgreSQL counts from an index without
+	 * building a single row, where a window count over the page query would build them all. */
+	sql = cu_arena_printf(cx->cx_arena, "SELECT count(*) %s WHERE true%s", l->al_from,
+	                      q.lq_where.bf_ptr ? q.lq_where.bf_ptr : "");
+	err = cu_db_query(cx->cx_db, cx->cx_arena, &res, sql, q.lq_n, q.lq_params);
+	if (err != CU_OK) {
+		cu_ctx_fail(cx, err, "The database");
+		goto out;
+	}
+	count = strtoll(cu_db_value(res, 0, 0), NULL, 10);
+	if (page > 1 && (page - 1) * size >= count) {
+		cu_ctx_error(cx, 404, "Invalid page.");
+		goto out;
+	}
 	q.lq_params[q.lq_n++] = cu_arena_printf(cx->cx_arena, "%lld", size);
 	q.lq_params[q.lq_n++] = cu_arena_printf(cx->cx_arena, "%lld", (page - 1) * size);
 	if (l->al_key != NULL) {
@@ -621,18 +635,15 @@ cu_api_list_send(struct cu_ctx *cx, const struct cu_api_list *l, const struct cu
 
 		sql = cu_arena_printf(
 		    cx->cx_arena,
-		    "SELECT %s, cu_p.cu_count FROM (SELECT %s AS cu_key, count(*) "
-		    "OVER () AS cu_count %s WHERE true%s ORDER BY %s LIMIT $%d "
-		    "OFFSET $%d) cu_p %s ORDER BY %s",
+		    "SELECT %s FROM (SELECT %s AS cu_key %s WHERE true%s ORDER BY %s "
+		    "LIMIT $%d OFFSET $%d) cu_p %s ORDER BY %s",
 		    l->al_row, l->al_key, l->al_from, q.lq_where.bf_ptr ? q.lq_where.bf_ptr : "",
 		    ob, q.lq_n - 1, q.lq_n, l->al_key_join, ob);
 	} else {
-		sql = cu_arena_printf(cx->cx_arena,
-		                      "SELECT %s, count(*) OVER () %s WHERE true%s ORDER BY %s "
-		                      "LIMIT $%d OFFSET $%d",
-		                      l->al_row, l->al_from,
-		                      q.lq_where.bf_ptr ? q.lq_where.bf_ptr : "", order_by(cx, l),
-		                      q.lq_n - 1, q.lq_n);
+		sql = cu_arena_printf(
+		    cx->cx_arena, "SELECT %s %s WHERE true%s ORDER BY %s LIMIT $%d OFFSET $%d",
+		    l->al_row, l->al_from, q.lq_where.bf_ptr ? q.lq_where.bf_ptr : "",
+		    order_by(cx, l), q.lq_n - 1, q.lq_n);
 	}
 	err = cu_db_query(cx->cx_db, cx->cx_arena, &res, sql, q.lq_n, q.lq_params);
 	if (err != CU_OK) {
@@ -640,12 +651,6 @@ cu_api_list_send(struct cu_ctx *cx, const struct cu_api_list *l, const struct cu
 		goto out;
 	}
 	rows = PQntuples(res);
-	if (rows == 0 && page > 1) {
-		cu_ctx_error(cx, 404, "Invalid page.");
-		goto out;
-	}
-	if (rows > 0)
-		count = strtoll(cu_db_value(res, 0, 1), NULL, 10);
 	pages = count == 0 ? 1 : (count + size - 1) / size;
 	start = count == 0 ? 0 : (page - 1) * size + 1;
 	end = count == 0 ? 0 : (page == pages ? count : page * size);
