@@ -456,3 +456,11 @@ cu_db_value(const PGresult *res, int r, int c)
 		return NULL;
 	return PQgetvalue(res, r, c);
 }
+
+int
+cu_db_is_unique_violation(const PGresult *res)
+{
+	const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+	return state != NULL && strcmp(state, "23505") == 0;
+}

@@ -61,6 +61,9 @@ enum cu_err cu_db_commit(struct cu_db *db) __attribute__((warn_unused_result));
 /* Safe to call when no transaction is open. */
 void cu_db_rollback(struct cu_db *db);
 
+/* 1 when res (as cu_db_exec hands back with CU_ERR_INVALID) is a unique violation, 23505. */
+int cu_db_is_unique_violation(const PGresult *res);
+
 /* Value of row r, column c: NULL for SQL NULL. Borrowed from res. */
 const char *cu_db_value(const PGresult *res, int r, int c);
 

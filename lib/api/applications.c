@@ -281,14 +281,6 @@ eff_params(struct json_object *eff, const char **p)
 	p[9] = eff_text(eff, "group");
 }
 
-static int
-is_unique_violation(enum cu_err err, PGresult *res)
-{
-	const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-
-	return err == CU_ERR_INVALID && state != NULL && strcmp(state, "23505") == 0;
-}
-
 /* Reads back the written application, logs the event with its diff, commits and answers. */
 static void
 finish_write(struct cu_ctx *cx, int status, const char *action, const char *uuid,
@@ -420,7 +412,7 @@ cu_api_applications_create(struct cu_ctx *cx)
 		return;
 	}
 	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_APPLICATIONS_INSERT, 10, params);
-	if (is_unique_violation(err, res)) {
+	if (err == CU_ERR_INVALID && cu_db_is_unique_violation(res)) {
 		cu_db_rollback(cx->cx_db);
 		cu_api_error(&e, "slug", "application with this slug already exists.");
 		cu_api_errors_send(cx, &e);
@@ -479,7 +471,7 @@ cu_api_applications_update(struct cu_ctx *cx)
 	params[0] = a.ap_uuid;
 	eff_params(eff, params + 1);
 	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_APPLICATIONS_UPDATE, 11, params);
-	if (is_unique_violation(err, res)) {
+	if (err == CU_ERR_INVALID && cu_db_is_unique_violation(res)) {
 		cu_db_rollback(cx->cx_db);
 		cu_api_error(&e, "slug", "application with this slug already exists.");
 		cu_api_errors_send(cx, &e);

@@ -851,3 +851,21 @@ cu_api_attributes_cond(struct cu_ctx *cx, const char *sql, struct cu_api_cond *o
 	out->ac_value = cu_json_text(o, NULL);
 	return 1;
 }
+
+void
+cu_api_db_fail(struct cu_ctx *cx, enum cu_err err)
+{
+	cu_db_rollback(cx->cx_db);
+	cu_ctx_fail(cx, err, "The database");
+}
+
+struct json_object *
+cu_api_text_diff(struct cu_ctx *cx, const char *before, const char *after)
+{
+	struct json_object *a = NULL, *b = NULL;
+
+	if (cu_json_parse(cx->cx_arena, before, strlen(before), &a) != CU_OK ||
+	    cu_json_parse(cx->cx_arena, after, strlen(after), &b) != CU_OK)
+		return NULL;
+	return cu_api_json_diff(cx, a, b, NULL);
+}

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "err.h"
+
 struct cu_ctx;
 struct json_object;
 
@@ -140,6 +142,13 @@ void cu_api_list_send(struct cu_ctx *cx, const struct cu_api_list *l,
 /* Sends one object whose JSON text PostgreSQL built (column 0 of row 0) with status; 404
  * {"detail": "Not found."} when there is no row. */
 void cu_api_send_row(struct cu_ctx *cx, int status, const void *pgresult);
+
+/* Rolls back the open transaction and answers for err (503 for an unreachable database). */
+void cu_api_db_fail(struct cu_ctx *cx, enum cu_err err);
+
+/* cu_api_json_diff of two JSON texts (snapshots PostgreSQL built); NULL when either does not
+ * parse. */
+struct json_object *cu_api_text_diff(struct cu_ctx *cx, const char *before, const char *after);
 
 /* 204 No Content. */
 void cu_api_no_content(struct cu_ctx *cx);

@@ -126,15 +126,6 @@ key_seal(struct cu_ctx *cx, const char *key_pem, const char **out)
 	return 0;
 }
 
-/* 1 when res failed on a unique constraint. */
-static int
-is_duplicate(const PGresult *res)
-{
-	const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-
-	return state != NULL && strcmp(state, "23505") == 0;
-}
-
 /* Reads the pair back inside the open transaction, commits, and answers with status. */
 static void
 commit_and_send(struct cu_ctx *cx, int status, const char *pk)
@@ -180,7 +171,7 @@ insert_pair(struct cu_ctx *cx, int status, const char *name_field, const char *n
 		return;
 	}
 	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_CERTS_INSERT, 8, params);
-	if (err == CU_ERR_INVALID && is_duplicate(res)) {
+	if (err == CU_ERR_INVALID && cu_db_is_unique_violation(res)) {
 		struct cu_api_errors e;
 
 		cu_db_rollback(cx->cx_db);
@@ -486,7 +477,7 @@ cu_api_crypto_update(struct cu_ctx *cx)
 	         sealed != NULL ? "true" : "false");
 
 	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_CERTS_UPDATE, 9, params);
-	if (err == CU_ERR_INVALID && is_duplicate(res)) {
+	if (err == CU_ERR_INVALID && cu_db_is_unique_violation(res)) {
 		cu_api_error(&e, "name", MSG_NAME_TAKEN);
 		goto invalid;
 	}

@@ -44,32 +44,6 @@ uuid_param(struct cu_ctx *cx)
 	return cu_api_is_uuid(id) ? id : NULL;
 }
 
-static void
-db_fail(struct cu_ctx *cx, enum cu_err err)
-{
-	cu_db_rollback(cx->cx_db);
-	cu_ctx_fail(cx, err, "The database");
-}
-
-static int
-is_unique_violation(const PGresult *res)
-{
-	const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-
-	return state != NULL && strcmp(state, "23505") == 0;
-}
-
-static struct json_object *
-snapshot_diff(struct cu_ctx *cx, const char *before, const char *after)
-{
-	struct json_object *a = NULL, *b = NULL;
-
-	if (cu_json_parse(cx->cx_arena, before, strlen(before), &a) != CU_OK ||
-	    cu_json_parse(cx->cx_arena, after, strlen(after), &b) != CU_OK)
-		return NULL;
-	return cu_api_json_diff(cx, a, b, NULL);
-}
-
 /*
  * A list of primary keys under key: UUID strings (ints 0) or integers (ints 1). 1 with *out a
  * PostgreSQL array literal, 0 when absent, -1 having recorded DRF's error.
@@ -138,7 +112,7 @@ check_missing(struct cu_ctx *cx, struct cu_api_errors *e, enum cu_db_stmt st, co
 		return 0;
 	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, st, 1, &arr);
 	if (err != CU_OK) {
-		db_fail(cx, err);
+		cu_api_db_fail(cx, err);
 		return -1;
 	}
 	if (PQntuples(res) > 0)
@@ -197,7 +171,7 @@ group_check(struct cu_ctx *cx, struct cu_api_errors *e, const struct group_input
 
 		err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_GROUPS_NAME_TAKEN, 2, p);
 		if (err != CU_OK) {
-			db_fail(cx, err);
+			cu_api_db_fail(cx, err);
 			return -1;
 		}
 		if (PQntuples(res) > 0)
@@ -214,7 +188,7 @@ group_check(struct cu_ctx *cx, struct cu_api_errors *e, const struct group_input
 			int ok = cu_auth_has_perm(cx, cx->cx_user, perm, uuid);
 
 			if (ok < 0) {
-				db_fail(cx, CU_ERR_UNAVAILABLE);
+				cu_api_db_fail(cx, CU_ERR_UNAVAILABLE);
 				return -1;
 			}
 			if (!ok)
@@ -235,7 +209,7 @@ group_check(struct cu_ctx *cx, struct cu_api_errors *e, const struct group_input
 
 		err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_GROUPS_CYCLE, 2, p);
 		if (err != CU_OK) {
-			db_fail(cx, err);
+			cu_api_db_fail(cx, err);
 			return -1;
 		}
 		if (PQntuples(res) > 0)
@@ -264,7 +238,7 @@ group_set_links(struct cu_ctx *cx, const char *uuid, const struct group_input *i
 			continue;
 		err = cu_db_exec(cx->cx_db, cx->cx_arena, NULL, st[i], 2, p);
 		if (err != CU_OK) {
-			db_fail(cx, err);
+			cu_api_db_fail(cx, err);
 			return -1;
 		}
 	}
@@ -299,7 +273,7 @@ group_snapshot(struct cu_ctx *cx, enum cu_db_stmt st, const char *uuid)
 	enum cu_err err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, st, 1, &uuid);
 
 	if (err != CU_OK) {
-		db_fail(cx, err);
+		cu_api_db_fail(cx, err);
 		return NULL;
 	}
 	if (PQntuples(res) == 0) {
@@ -445,14 +419,14 @@ cu_api_groups_create(struct cu_ctx *cx)
 	p[1] = in.gi_is_superuser;
 	p[2] = in.gi_attributes;
 	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_GROUPS_INSERT, 3, p);
-	if (err == CU_ERR_INVALID && is_unique_violation(res)) {
+	if (err == CU_ERR_INVALID && cu_db_is_unique_violation(res)) {
 		cu_db_rollback(cx->cx_db);
 		cu_api_error(&e, "name", "Group with this name already exists.");
 		cu_api_errors_send(cx, &e);
 		return;
 	}
 	if (err != CU_OK) {
-		db_fail(cx, err);
+		cu_api_db_fail(cx, err);
 		return;
 	}
 	uuid = cu_arena_strdup(cx->cx_arena, cu_db_value(res, 0, 0));
@@ -462,7 +436,7 @@ cu_api_groups_create(struct cu_ctx *cx)
 	if (err == CU_OK)
 		err = cu_db_commit(cx->cx_db);
 	if (err != CU_OK) {
-		db_fail(cx, err);
+		cu_api_db_fail(cx, err);
 		return;
 	}
 	group_send(cx, 201, uuid);
@@ -511,27 +485,27 @@ cu_api_groups_update(struct cu_ctx *cx)
 	p[2] = in.gi_is_superuser;
 	p[3] = in.gi_attributes;
 	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_GROUPS_UPDATE, 4, p);
-	if (err == CU_ERR_INVALID && is_unique_violation(res)) {
+	if (err == CU_ERR_INVALID && cu_db_is_unique_violation(res)) {
 		cu_db_rollback(cx->cx_db);
 		cu_api_error(&e, "name", "Group with this name already exists.");
 		cu_api_errors_send(cx, &e);
 		return;
 	}
 	if (err != CU_OK) {
-		db_fail(cx, err);
+		cu_api_db_fail(cx, err);
 		return;
 	}
 	if (group_set_links(cx, uuid, &in) != 0)
 		return;
 	if ((after = group_snapshot(cx, CU_DB_STMT_GROUPS_SNAPSHOT, uuid)) == NULL)
 		return;
-	err =
-	    cu_events_model(cx, "model_updated", MODEL_APP, "group", uuid, cu_db_value(after, 0, 1),
-	                    snapshot_diff(cx, cu_db_value(before, 0, 0), cu_db_value(after, 0, 0)));
+	err = cu_events_model(
+	    cx, "model_updated", MODEL_APP, "group", uuid, cu_db_value(after, 0, 1),
+	    cu_api_text_diff(cx, cu_db_value(before, 0, 0), cu_db_value(after, 0, 0)));
 	if (err == CU_OK)
 		err = cu_db_commit(cx->cx_db);
 	if (err != CU_OK) {
-		db_fail(cx, err);
+		cu_api_db_fail(cx, err);
 		return;
 	}
 	group_send(cx, 200, uuid);
@@ -558,7 +532,7 @@ cu_api_groups_delete(struct cu_ctx *cx)
 	}
 	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_GROUPS_DELETE, 1, &uuid);
 	if (err != CU_OK) {
-		db_fail(cx, err);
+		cu_api_db_fail(cx, err);
 		return;
 	}
 	if (PQntuples(res) == 0) {
@@ -571,7 +545,7 @@ cu_api_groups_delete(struct cu_ctx *cx)
 	if (err == CU_OK)
 		err = cu_db_commit(cx->cx_db);
 	if (err != CU_OK) {
-		db_fail(cx, err);
+		cu_api_db_fail(cx, err);
 		return;
 	}
 	cu_api_no_content(cx);
@@ -611,7 +585,7 @@ membership(struct cu_ctx *cx, const char *perm, enum cu_db_stmt st, const char *
 	}
 	err = cu_db_exec(cx->cx_db, cx->cx_arena, &g, CU_DB_STMT_GROUPS_NAME, 1, &uuid);
 	if (err != CU_OK) {
-		db_fail(cx, err);
+		cu_api_db_fail(cx, err);
 		return;
 	}
 	if (PQntuples(g) == 0) {
@@ -623,7 +597,7 @@ membership(struct cu_ctx *cx, const char *perm, enum cu_db_stmt st, const char *
 	p[1] = cx->cx_user->us_id_text;
 	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_GROUPS_VISIBLE_USER, 2, p);
 	if (err != CU_OK) {
-		db_fail(cx, err);
+		cu_api_db_fail(cx, err);
 		return;
 	}
 	if (PQntuples(res) == 0) {
@@ -635,7 +609,7 @@ membership(struct cu_ctx *cx, const char *perm, enum cu_db_stmt st, const char *
 	p[1] = pk;
 	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, st, 2, p);
 	if (err != CU_OK) {
-		db_fail(cx, err);
+		cu_api_db_fail(cx, err);
 		return;
 	}
 	/* authentik's audit of a many-to-many change: {"users": {"add": [pk]}}. */
@@ -650,7 +624,7 @@ membership(struct cu_ctx *cx, const char *perm, enum cu_db_stmt st, const char *
 	if (err == CU_OK)
 		err = cu_db_commit(cx->cx_db);
 	if (err != CU_OK) {
-		db_fail(cx, err);
+		cu_api_db_fail(cx, err);
 		return;
 	}
 	cu_api_no_content(cx);

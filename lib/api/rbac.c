@@ -72,14 +72,6 @@ uuid_param(struct cu_ctx *cx)
 }
 
 static int
-is_duplicate(const PGresult *res)
-{
-	const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-
-	return state != NULL && strcmp(state, "23505") == 0;
-}
-
-static int
 parse_id(const char *s, long long *out)
 {
 	char *end;
@@ -209,7 +201,7 @@ cu_api_rbac_roles_create(struct cu_ctx *cx)
 		return;
 	}
 	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_RBAC_ROLE_INSERT, 1, &name);
-	if (err == CU_ERR_INVALID && is_duplicate(res)) {
+	if (err == CU_ERR_INVALID && cu_db_is_unique_violation(res)) {
 		cu_db_rollback(cx->cx_db);
 		send_error(cx, "name", MSG_ROLE_TAKEN);
 		return;
@@ -289,7 +281,7 @@ cu_api_rbac_roles_update(struct cu_ctx *cx)
 		params[1] = name;
 		err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_RBAC_ROLE_UPDATE, 2,
 		                 params);
-		if (err == CU_ERR_INVALID && is_duplicate(res)) {
+		if (err == CU_ERR_INVALID && cu_db_is_unique_violation(res)) {
 			cu_db_rollback(cx->cx_db);
 			send_error(cx, "name", MSG_ROLE_TAKEN);
 			return;

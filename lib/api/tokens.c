@@ -277,15 +277,6 @@ field_user(struct cu_ctx *cx, struct cu_api_errors *e, struct json_object *body,
 	return 1;
 }
 
-/* Whether the write failed on a unique constraint (SQLSTATE 23505). */
-static int
-is_unique_violation(enum cu_err err, PGresult *res)
-{
-	const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-
-	return err == CU_ERR_INVALID && state != NULL && strcmp(state, "23505") == 0;
-}
-
 void
 cu_api_tokens_list(struct cu_ctx *cx)
 {
@@ -457,7 +448,7 @@ cu_api_tokens_create(struct cu_ctx *cx)
 		goto out;
 	}
 	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_TOKENS_INSERT, 8, params);
-	if (is_unique_violation(err, res)) {
+	if (err == CU_ERR_INVALID && cu_db_is_unique_violation(res)) {
 		cu_db_rollback(cx->cx_db);
 		cu_api_error(&e, "identifier", "token with this identifier already exists.");
 		cu_api_errors_send(cx, &e);
@@ -579,7 +570,7 @@ cu_api_tokens_update(struct cu_ctx *cx)
 	    CU_OK)
 		goto fail;
 	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_TOKENS_UPDATE, 7, params);
-	if (is_unique_violation(err, res)) {
+	if (err == CU_ERR_INVALID && cu_db_is_unique_violation(res)) {
 		cu_db_rollback(cx->cx_db);
 		cu_api_error(&e, "identifier", "token with this identifier already exists.");
 		cu_api_errors_send(cx, &e);
@@ -723,7 +714,7 @@ cu_api_tokens_set_key(struct cu_ctx *cx)
 		return;
 	}
 	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_TOKENS_SET_KEY, 3, params);
-	if (is_unique_violation(err, res)) {
+	if (err == CU_ERR_INVALID && cu_db_is_unique_violation(res)) {
 		cu_db_rollback(cx->cx_db);
 		cu_api_error(&e, "key", "token with this key already exists.");
 		cu_api_errors_send(cx, &e);

@@ -61,34 +61,6 @@ id_param(struct cu_ctx *cx)
 	return id;
 }
 
-/* The audit diff of two snapshot texts that PostgreSQL built. */
-static struct json_object *
-snapshot_diff(struct cu_ctx *cx, const char *before, const char *after)
-{
-	struct json_object *a = NULL, *b = NULL;
-
-	if (cu_json_parse(cx->cx_arena, before, strlen(before), &a) != CU_OK ||
-	    cu_json_parse(cx->cx_arena, after, strlen(after), &b) != CU_OK)
-		return NULL;
-	return cu_api_json_diff(cx, a, b, NULL);
-}
-
-/* Rolls back and answers for a failed database call. */
-static void
-db_fail(struct cu_ctx *cx, enum cu_err err)
-{
-	cu_db_rollback(cx->cx_db);
-	cu_ctx_fail(cx, err, "The database");
-}
-
-static int
-is_unique_violation(const PGresult *res)
-{
-	const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-
-	return state != NULL && strcmp(state, "23505") == 0;
-}
-
 /* A date-time as PostgreSQL should read it: one without an offset is UTC. */
 static const char *
 ts_value(struct cu_ctx *cx, const char *s)
@@ -160,7 +132,7 @@ check_missing(struct cu_ctx *cx, struct cu_api_errors *e, enum cu_db_stmt st, co
 		return 0;
 	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, st, 1, &arr);
 	if (err != CU_OK) {
-		db_fail(cx, err);
+		cu_api_db_fail(cx, err);
 		return -1;
 	}
 	if (PQntuples(res) > 0)
@@ -279,7 +251,7 @@ user_check(struct cu_ctx *cx, struct cu_api_errors *e, const struct user_input *
 		err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_USERS_USERNAME_TAKEN, 2,
 		                 p);
 		if (err != CU_OK) {
-			db_fail(cx, err);
+			cu_api_db_fail(cx, err);
 			return -1;
 		}
 		if (PQntuples(res) > 0)
@@ -302,7 +274,7 @@ user_set_links(struct cu_ctx *cx, const char *id, const struct user_input *in)
 
 		err = cu_db_exec(cx->cx_db, cx->cx_arena, NULL, CU_DB_STMT_USERS_SET_GROUPS, 2, p);
 		if (err != CU_OK) {
-			db_fail(cx, err);
+			cu_api_db_fail(cx, err);
 			return -1;
 		}
 	}
@@ -311,7 +283,7 @@ user_set_links(struct cu_ctx *cx, const char *id, const struct user_input *in)
 
 		err = cu_db_exec(cx->cx_db, cx->cx_arena, NULL, CU_DB_STMT_USERS_SET_ROLES, 2, p);
 		if (err != CU_OK) {
-			db_fail(cx, err);
+			cu_api_db_fail(cx, err);
 			return -1;
 		}
 	}
@@ -342,7 +314,7 @@ user_snapshot(struct cu_ctx *cx, enum cu_db_stmt st, const char *id)
 	enum cu_err err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, st, 1, &id);
 
 	if (err != CU_OK) {
-		db_fail(cx, err);
+		cu_api_db_fail(cx, err);
 		return NULL;
 	}
 	if (PQntuples(res) == 0) {
@@ -569,14 +541,14 @@ cu_api_users_create(struct cu_ctx *cx)
 	p[6] = in.ui_type;
 	p[7] = in.ui_attributes;
 	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_USERS_INSERT, 8, p);
-	if (err == CU_ERR_INVALID && is_unique_violation(res)) {
+	if (err == CU_ERR_INVALID && cu_db_is_unique_violation(res)) {
 		cu_db_rollback(cx->cx_db);
 		cu_api_error(&e, "username", "This field must be unique.");
 		cu_api_errors_send(cx, &e);
 		return;
 	}
 	if (err != CU_OK) {
-		db_fail(cx, err);
+		cu_api_db_fail(cx, err);
 		return;
 	}
 	id = cu_arena_strdup(cx->cx_arena, cu_db_value(res, 0, 0));
@@ -586,7 +558,7 @@ cu_api_users_create(struct cu_ctx *cx)
 	if (err == CU_OK)
 		err = cu_db_commit(cx->cx_db);
 	if (err != CU_OK) {
-		db_fail(cx, err);
+		cu_api_db_fail(cx, err);
 		return;
 	}
 	user_send(cx, 201, id);
@@ -643,27 +615,27 @@ cu_api_users_update(struct cu_ctx *cx)
 	p[8] = in.ui_type;
 	p[9] = in.ui_attributes;
 	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_USERS_UPDATE, 10, p);
-	if (err == CU_ERR_INVALID && is_unique_violation(res)) {
+	if (err == CU_ERR_INVALID && cu_db_is_unique_violation(res)) {
 		cu_db_rollback(cx->cx_db);
 		cu_api_error(&e, "username", "This field must be unique.");
 		cu_api_errors_send(cx, &e);
 		return;
 	}
 	if (err != CU_OK) {
-		db_fail(cx, err);
+		cu_api_db_fail(cx, err);
 		return;
 	}
 	if (user_set_links(cx, id, &in) != 0)
 		return;
 	if ((after = user_snapshot(cx, CU_DB_STMT_USERS_SNAPSHOT, id)) == NULL)
 		return;
-	err =
-	    cu_events_model(cx, "model_updated", MODEL_APP, "user", id, cu_db_value(after, 0, 1),
-	                    snapshot_diff(cx, cu_db_value(before, 0, 0), cu_db_value(after, 0, 0)));
+	err = cu_events_model(
+	    cx, "model_updated", MODEL_APP, "user", id, cu_db_value(after, 0, 1),
+	    cu_api_text_diff(cx, cu_db_value(before, 0, 0), cu_db_value(after, 0, 0)));
 	if (err == CU_OK)
 		err = cu_db_commit(cx->cx_db);
 	if (err != CU_OK) {
-		db_fail(cx, err);
+		cu_api_db_fail(cx, err);
 		return;
 	}
 	user_send(cx, 200, id);
@@ -690,7 +662,7 @@ cu_api_users_delete(struct cu_ctx *cx)
 	}
 	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_USERS_DELETE, 1, &id);
 	if (err != CU_OK) {
-		db_fail(cx, err);
+		cu_api_db_fail(cx, err);
 		return;
 	}
 	if (PQntuples(res) == 0) {
@@ -703,7 +675,7 @@ cu_api_users_delete(struct cu_ctx *cx)
 	if (err == CU_OK)
 		err = cu_db_commit(cx->cx_db);
 	if (err != CU_OK) {
-		db_fail(cx, err);
+		cu_api_db_fail(cx, err);
 		return;
 	}
 	cu_api_no_content(cx);
@@ -783,7 +755,7 @@ cu_api_users_set_password(struct cu_ctx *cx)
 	p[1] = hash;
 	err = cu_db_exec(cx->cx_db, cx->cx_arena, NULL, CU_DB_STMT_USERS_SET_PASSWORD, 2, p);
 	if (err != CU_OK) {
-		db_fail(cx, err);
+		cu_api_db_fail(cx, err);
 		return;
 	}
 	/* authentik records password_set as done by the user whose password it is. */
@@ -799,7 +771,7 @@ cu_api_users_set_password(struct cu_ctx *cx)
 	if (err == CU_OK)
 		err = cu_db_commit(cx->cx_db);
 	if (err != CU_OK) {
-		db_fail(cx, err);
+		cu_api_db_fail(cx, err);
 		return;
 	}
 	cu_api_no_content(cx);
@@ -882,7 +854,7 @@ cu_api_users_recovery(struct cu_ctx *cx)
 		return;
 	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_USERS_UID, 1, &id);
 	if (err != CU_OK) {
-		db_fail(cx, err);
+		cu_api_db_fail(cx, err);
 		return;
 	}
 	uid = cu_db_value(res, 0, 0);
@@ -903,7 +875,7 @@ cu_api_users_recovery(struct cu_ctx *cx)
 	if (err == CU_OK)
 		err = cu_db_commit(cx->cx_db);
 	if (err != CU_OK) {
-		db_fail(cx, err);
+		cu_api_db_fail(cx, err);
 		return;
 	}
 	o = cu_json_object(cx->cx_arena);
@@ -1042,7 +1014,7 @@ cu_api_users_service_account(struct cu_ctx *cx)
 	p[1] = NULL;
 	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_USERS_USERNAME_TAKEN, 2, p);
 	if (err != CU_OK) {
-		db_fail(cx, err);
+		cu_api_db_fail(cx, err);
 		return;
 	}
 	if (PQntuples(res) > 0) {
@@ -1056,7 +1028,7 @@ cu_api_users_service_account(struct cu_ctx *cx)
 		err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_USERS_SA_GROUP_TAKEN, 1,
 		                 &name);
 	if (err != CU_OK) {
-		db_fail(cx, err);
+		cu_api_db_fail(cx, err);
 		return;
 	}
 	if (PQntuples(res) > 0) {
@@ -1069,7 +1041,7 @@ cu_api_users_service_account(struct cu_ctx *cx)
 	p[1] = expiring ? "true" : "false";
 	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_USERS_SA_INSERT, 2, p);
 	if (err != CU_OK) {
-		db_fail(cx, err);
+		cu_api_db_fail(cx, err);
 		return;
 	}
 	uid_pk = cu_arena_strdup(cx->cx_arena, cu_db_value(res, 0, 0));
@@ -1086,7 +1058,7 @@ cu_api_users_service_account(struct cu_ctx *cx)
 		}
 	}
 	if (err != CU_OK) {
-		db_fail(cx, err);
+		cu_api_db_fail(cx, err);
 		return;
 	}
 	cu_crypto_random_alnum(key, TOKEN_KEY_LEN);
@@ -1104,7 +1076,7 @@ cu_api_users_service_account(struct cu_ctx *cx)
 	if (err == CU_OK)
 		err = cu_db_commit(cx->cx_db);
 	if (err != CU_OK) {
-		db_fail(cx, err);
+		cu_api_db_fail(cx, err);
 		return;
 	}
 	o = cu_json_object(cx->cx_arena);
