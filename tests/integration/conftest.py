@@ -183,6 +183,6 @@ def as_user(lighttpd):
 
 def events_for(model_name, pk, action):
     """Audit events about one object."""
-    return sql("SELECT context, \"user\", client_ip::text FROM events WHERE action = %s "
+    return sql("SELECT context, \"user\", host(client_ip) FROM events WHERE action = %s "
                "AND context -> 'model' ->> 'model_name' = %s AND context -> 'model' ->> 'pk' = %s "
                "ORDER BY created", action, model_name, str(pk))
