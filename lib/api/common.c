@@ -484,6 +484,7 @@ order_by(struct cu_ctx *cx, const struct cu_api_list *l)
 	struct cu_buf b;
 	char *out;
 	size_t s;
+	int first_desc = -1;
 
 	cu_buf_init(&b, 4096);
 	for (s = 0; s < 2 && b.bf_len == 0; s++) {
@@ -504,13 +505,18 @@ order_by(struct cu_ctx *cx, const struct cu_api_list *l)
 					    cu_buf_printf(&b, "%s %s", l->al_sorts[i].as_sql,
 					                  desc ? "DESC" : "ASC") != 0)
 						cu_die("ordering too long");
+					if (first_desc < 0)
+						first_desc = desc;
 					break;
 				}
 			}
 			p = comma ? comma + 1 : NULL;
 		}
 	}
-	if ((b.bf_len > 0 && cu_buf_puts(&b, ", ") != 0) || cu_buf_puts(&b, l->al_tiebreak) != 0)
+	/* The tiebreak runs the way the first key does, so that one (key, pk) index serves both
+	 * directions: PostgreSQL scans it backwards for DESC, DESC. */
+	if ((b.bf_len > 0 && cu_buf_puts(&b, ", ") != 0) ||
+	    cu_buf_printf(&b, "%s %s", l->al_tiebreak, first_desc == 1 ? "DESC" : "ASC") != 0)
 		cu_die("ordering too long");
 	out = cu_arena_strndup(cx->cx_arena, b.bf_ptr, b.bf_len);
 	cu_buf_free(&b);
@@ -613,7 +619,9 @@ cu_api_list_send(struct cu_ctx *cx, const struct cu_api_list *l, const struct cu
 			cu_die("list conditions");
 	}
 	/* The count first, over the conditions alone: PostgreSQL counts from an index without
-	 * building a single row, where a window count over the page query would build them all. */
+	 * building a single row, where a window count over the page query would build them all
+	 * (and a search, matched by its trigram index here, would lead the planner to walk the
+	 * whole table in order). */
 	sql = cu_arena_printf(cx->cx_arena, "SELECT count(*) %s WHERE true%s", l->al_from,
 	                      q.lq_where.bf_ptr ? q.lq_where.bf_ptr : "");
 	err = cu_db_query(cx->cx_db, cx->cx_arena, &res, sql, q.lq_n, q.lq_params);
