@@ -12,6 +12,7 @@
 #include "api/health.h"
 #include "api/rbac.h"
 #include "api/root.h"
+#include "api/tasks.h"
 #include "api/tokens.h"
 #include "api/users.h"
 #include "http.h"
@@ -27,6 +28,7 @@
 #define CORE "/api/v3/core/"
 #define CRYPTO "/api/v3/crypto/certificatekeypairs/"
 #define RBAC "/api/v3/rbac/"
+#define TASKS "/api/v3/tasks/"
 
 static const struct cu_route routes[] = {
     {GET, "/-/health/live/", cu_api_health_live, 0},

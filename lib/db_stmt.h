@@ -10,6 +10,7 @@
 #include "stmts/auth.h"
 #include "stmts/bootstrap.h"
 #include "stmts/sessions.h"
+#include "stmts/tasks.h"
 #include "stmts/users.h"
 #include "stmts/groups.h"
 #include "stmts/tokens.h"
@@ -29,6 +30,7 @@
 	CU_DB_STMTS_AUTH(X)                                                                        \
 	CU_DB_STMTS_BOOTSTRAP(X)                                                                   \
 	CU_DB_STMTS_SESSIONS(X)                                                                    \
+	CU_DB_STMTS_TASKS(X)                                                                       \
 	CU_DB_STMTS_USERS(X)                                                                       \
 	CU_DB_STMTS_GROUPS(X)                                                                      \
 	CU_DB_STMTS_TOKENS(X)                                                                      \
