@@ -32,7 +32,7 @@ cu_tasks_enqueue(struct cu_db *db, struct cu_arena *a, const char *actor, const 
 void
 cu_tasks_wake(struct cu_cache *c, struct cu_arena *a, const char *message_id)
 {
-	const char *argv[] = {"XADD", CU_TASKS_STREAM, "MAXLEN", "~", "100000", "*",
+	const char *argv[] = {"XADD", CU_TASKS_STREAM, "MAXLEN", "~", CU_TASKS_STREAM_MAXLEN, "*",
 	                      "id",   message_id};
 
 	/* Workers find the task in PostgreSQL anyway; a failed wake-up costs only latency. */
