@@ -104,6 +104,16 @@ static const struct cu_route routes[] = {
     {POST, RBAC "permissions/assigned_by_roles/{uuid}/assign/", cu_api_rbac_assign, 0},
     {CU_HTTP_PATCH, RBAC "permissions/assigned_by_roles/{uuid}/unassign/", cu_api_rbac_unassign, 0},
     {GET, RBAC "permissions/{id}/", cu_api_rbac_permissions_get, 0},
+
+    {GET, TASKS "tasks/", cu_api_tasks_list, 0},
+    {GET, TASKS "tasks/status/", cu_api_tasks_status, 0},
+    {GET, TASKS "tasks/{message_id}/", cu_api_tasks_get, 0},
+    {POST, TASKS "tasks/{message_id}/retry/", cu_api_tasks_retry, 0},
+    {GET, TASKS "schedules/", cu_api_tasks_schedules_list, 0},
+    {GET, TASKS "schedules/{id}/", cu_api_tasks_schedules_get, 0},
+    {PUT_PATCH, TASKS "schedules/{id}/", cu_api_tasks_schedules_update, 0},
+    {POST, TASKS "schedules/{id}/send/", cu_api_tasks_schedules_send, 0},
+    {GET, TASKS "workers", cu_api_tasks_workers, 0},
 };
 
 static const struct cu_app app = {"api", routes, sizeof(routes) / sizeof(routes[0])};

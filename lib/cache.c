@@ -22,14 +22,23 @@ cache_now_ms(void)
 }
 
 static struct timeval
-cache_timeout(void)
+cache_timeout(const struct cu_cache *c)
 {
+	int ms = c->ca_timeout_ms > 0 ? c->ca_timeout_ms : CU_CACHE_TIMEOUT_MS;
 	struct timeval tv = {
-	    .tv_sec = CU_CACHE_TIMEOUT_MS / 1000,
-	    .tv_usec = (CU_CACHE_TIMEOUT_MS % 1000) * 1000,
+	    .tv_sec = ms / 1000,
+	    .tv_usec = (ms % 1000) * 1000,
 	};
 
 	return tv;
+}
+
+void
+cu_cache_set_timeout(struct cu_cache *c, int ms)
+{
+	c->ca_timeout_ms = ms;
+	if (c->ca_ctx != NULL && redisSetTimeout(c->ca_ctx, cache_timeout(c)) != REDIS_OK)
+		cu_log_msg(CU_LOG_WARNING, "cache_timeout", "could not set the reply timeout");
 }
 
 /* The command name for logs: with explicit lengths argv[0] need not be NUL-terminated. */
@@ -186,9 +195,9 @@ cache_connect(struct cu_cache *c, int force)
 		return CU_ERR_UNAVAILABLE;
 	c->ca_last_try_ms = now;
 	if (c->ca_host[0] == '/')
-		ctx = redisConnectUnixWithTimeout(c->ca_host, cache_timeout());
+		ctx = redisConnectUnixWithTimeout(c->ca_host, cache_timeout(c));
 	else
-		ctx = redisConnectWithTimeout(c->ca_host, c->ca_port, cache_timeout());
+		ctx = redisConnectWithTimeout(c->ca_host, c->ca_port, cache_timeout(c));
 	if (ctx == NULL || ctx->err != 0) {
 		/* hiredis answers NULL only when it cannot allocate its context. */
 		cu_log(CU_LOG_ERROR, "cache_connect_failed", CU_LS("host", c->ca_host),
@@ -197,7 +206,7 @@ cache_connect(struct cu_cache *c, int force)
 		goto out;
 	}
 	/* The connect timeout does not carry over to commands in hiredis 0.14. */
-	if (redisSetTimeout(ctx, cache_timeout()) != REDIS_OK) {
+	if (redisSetTimeout(ctx, cache_timeout(c)) != REDIS_OK) {
 		cu_log(CU_LOG_ERROR, "cache_connect_failed", CU_LS("host", c->ca_host),
 		       CU_LI("port", c->ca_port), CU_LS("error", "cannot set the command timeout"));
 		goto out;

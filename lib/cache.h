@@ -25,10 +25,13 @@ struct cu_cache {
 	int ca_db;
 	char *ca_password; /* owned, wiped at close */
 	long long ca_last_try_ms;
+	int ca_timeout_ms; /* reply timeout of each command; CU_CACHE_TIMEOUT_MS unless set */
 };
 
 void cu_cache_init(struct cu_cache *c, const char *host, int port, int db, const char *password);
 void cu_cache_close(struct cu_cache *c);
+/* A longer reply timeout, for a connection that blocks on purpose (the worker's XREADGROUP). */
+void cu_cache_set_timeout(struct cu_cache *c, int ms);
 enum cu_err cu_cache_ensure(struct cu_cache *c) __attribute__((warn_unused_result));
 
 /* Runs one command; *out (may be NULL) is arena-owned. A Redis error reply is CU_ERR_INTERNAL. */

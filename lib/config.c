@@ -111,6 +111,9 @@ static const struct cfg_key cfg_keys[] = {
     {K_SECRET("bootstrap_password", bootstrap_password, "")},
     {K_SECRET("bootstrap_token", bootstrap_token, "")},
     {K_STR("bootstrap_email", bootstrap_email, "root@example.com", NULL)},
+    /* How long a worker holds a task before another may take it over (authentik's
+     * worker.task_default_time_limit, 10 minutes). */
+    {K_INT("worker.task_lease_seconds", worker_task_lease_seconds, "600", 1, 86400)},
 };
 
 #define CFG_NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))

@@ -58,6 +58,7 @@ struct cu_config {
 	char *bootstrap_password;
 	char *bootstrap_token;
 	char *bootstrap_email;
+	int worker_task_lease_seconds;
 };
 
 /*

@@ -24,7 +24,7 @@ struct cu_cron {
 
 /* Parses s (at most 256 bytes); -1 with a reason in err on anything malformed or out of range. */
 int cu_cron_parse(struct cu_cron *c, const char *s, char *err, size_t errlen)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* The first whole minute strictly after `after` that c matches; (time_t)-1 when none within
  * five years (e.g. "0 0 31 2 *"). */

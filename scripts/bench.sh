@@ -87,3 +87,26 @@ p50=$(awk '$1=="50%" {print $2}' <<<"$out"); p99=$(awk '$1=="99%" {print $2}' <<
 errs=$(awk '/Non-2xx or 3xx responses/ {print $5}' <<<"$out")
 printf '%-44s %12s %10s %10s %8s%s\n' "POST /api/v3/core/users/" "${rps:-0}" "${p50:--}" "${p99:--}" - \
 	"${errs:+  (non-2xx: $errs)}"
+
+# Background tasks: no-op tasks through the whole path (outbox row → wake-up → claim → done),
+# with one worker and then two.
+echo
+printf '%-44s %12s\n' "Tasks (no-op, enqueue to done)" tasks/s
+for n in 1 2; do
+	CU_STACK_WORKERS=$n scripts/stack.sh worker-start "$S" >/dev/null
+	sleep 1
+	total=20000
+	tag=bench-$n-$RANDOM
+	t0=$(date +%s.%N)
+	psql_super "INSERT INTO tasks (actor_name, description) SELECT 'custos.tasks.noop', '$tag'
+		FROM generate_series(1, $total)" >/dev/null
+	redis-cli -s "$S/run/redis/redis.sock" -a "$REDIS_PASSWORD" --no-auth-warning \
+		XADD custos:tasks '*' id "$tag" >/dev/null
+	for i in $(seq 600); do
+		left=$(psql_super "SELECT count(*) FROM tasks WHERE description = '$tag' AND state <> 'done'")
+		[ "$left" = 0 ] && break
+		sleep 0.1
+	done
+	t1=$(date +%s.%N)
+	printf '%-44s %12s\n' "$n worker(s)" "$(awk -v n=$total -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')"
+done

@@ -6,11 +6,11 @@ set -euo pipefail
 pkgs=(
 	# build
 	gcc make pkg-config clang libclang-rt-14-dev
-	libfcgi-dev libpq-dev libhiredis-dev libjson-c-dev libssl-dev libargon2-dev libcrypt-dev libcmocka-dev
+	libfcgi-dev libpq-dev libhiredis-dev libjson-c-dev libssl-dev libargon2-dev libcrypt-dev libcmocka-dev libesmtp-dev
 	# run
 	postgresql-15 redis-server lighttpd apache2 libapache2-mod-fcgid libfcgi-bin
 	# test and check
-	python3 python3-pytest python3-requests python3-psycopg2 python3-argon2 curl clang-format cppcheck wrk procps
+	python3 python3-pytest python3-requests python3-psycopg2 python3-argon2 python3-aiosmtpd curl clang-format cppcheck wrk procps
 )
 
 missing=()

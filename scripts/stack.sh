@@ -80,7 +80,7 @@ make_run_dirs() {
 # is copied into the state folder instead.
 app_paths() {
 	APP_BIN=$ROOT/$B/cgi-bin HTDOCS=$ROOT/htdocs WORKER=$ROOT/$B/custos-worker
-	if [ -d "$S/app" ]; then APP_BIN=$S/app/cgi-bin HTDOCS=$S/app/htdocs; fi
+	if [ -d "$S/app" ]; then APP_BIN=$S/app/cgi-bin HTDOCS=$S/app/htdocs WORKER=$S/app/custos-worker; fi
 }
 
 stage_app() {
@@ -88,8 +88,8 @@ stage_app() {
 	rm -rf "$S/app"
 	if ! as "$WEBUSER" test -x "$APP_BIN/api.fcgi" -a -r "$HTDOCS" 2>/dev/null; then
 		mkdir -p "$S/app"
-		cp -a "$ROOT/$B/cgi-bin" "$ROOT/htdocs" "$S/app/"
-		APP_BIN=$S/app/cgi-bin HTDOCS=$S/app/htdocs
+		cp -a "$ROOT/$B/cgi-bin" "$ROOT/htdocs" "$ROOT/$B/custos-worker" "$S/app/"
+		APP_BIN=$S/app/cgi-bin HTDOCS=$S/app/htdocs WORKER=$S/app/custos-worker
 		chmod -R a+rX "$S/app"
 	fi
 }
@@ -314,6 +314,34 @@ stop_responders() {
 	rm -f "$RUN/bare.pid"
 }
 
+# The background worker: CU_STACK_WORKERS processes (default 1), each its own PID file.
+start_workers() {
+	local i n=${CU_STACK_WORKERS:-1}
+	touch "$LOG/worker.log"; [ "$(id -u)" -eq 0 ] && chown "$WEBUSER" "$LOG/worker.log"
+	for i in $(seq "$n"); do
+		pidalive "$RUN/worker-$i.pid" && continue
+		if [ "$(id -u)" -eq 0 ]; then
+			setsid setpriv --reuid="$WEBUSER" --regid="$WEBUSER" --init-groups -- \
+				env CUSTOS_CONFIG="$S/custos.conf" "$WORKER" run >>"$LOG/worker.log" 2>&1 < /dev/null &
+		else
+			setsid env CUSTOS_CONFIG="$S/custos.conf" "$WORKER" run >>"$LOG/worker.log" 2>&1 < /dev/null &
+		fi
+		echo $! > "$RUN/worker-$i.pid"
+	done
+}
+
+stop_workers() {
+	local f pid i
+	for f in "$RUN"/worker-*.pid; do
+		[ -f "$f" ] || continue
+		pid=$(cat "$f")
+		kill "$pid" 2>/dev/null || true
+		for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$pid" 2>/dev/null || true
+		rm -f "$f"
+	done
+}
+
 stop_lighttpd() {
 	pidalive "$RUN/lighttpd.pid" || return 0
 	local pid; pid=$(cat "$RUN/lighttpd.pid")
@@ -379,6 +407,7 @@ start)
 	redis_start
 	migrate
 	bootstrap
+	start_workers
 	: > "$S/routers"
 	ports=("$HTTP_PORT" "$HTTP_PORT2" "$HTTP_PORT3")
 	n=0
@@ -410,6 +439,7 @@ stop)
 	stop_apache fcgid
 	stop_apache proxy
 	stop_responders
+	stop_workers
 	redis_stop
 	pg_stop
 	say "stopped the stack in $S"
@@ -423,6 +453,8 @@ status)
 	if pidalive "$REDISRUN/redis.pid"; then echo "redis: up"; else echo "redis: down"; fi
 	if as "$PGUSER_OS" "$PGBIN/pg_ctl" -D "$(pg_data)" status >/dev/null 2>&1; then echo "postgresql: up"; else echo "postgresql: down"; fi
 	;;
+worker-start) load_state; app_paths; start_workers ;;
+worker-stop) load_state; stop_workers ;;
 pg-stop) load_state; pg_stop ;;
 pg-start) load_state; pg_start ;;
 redis-stop) load_state; redis_stop ;;

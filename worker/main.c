@@ -1,6 +1,7 @@
 /*
  * custos-worker: the background worker and the admin command line.
  *   custos-worker migrate [--status] [--sql-dir DIR]
+ *   custos-worker test_email TO
  *   custos-worker --help
  * Configuration comes from the environment and $CUSTOS_CONFIG, as for every custos program.
  */
@@ -9,6 +10,8 @@
 #include <unistd.h>
 
 #include "bootstrap.h"
+#include "commands.h"
+#include "daemon.h"
 #include "config.h"
 #include "db.h"
 #include "log.h"
@@ -33,6 +36,12 @@ usage(FILE *f)
 	       "  bootstrap [--no-password] create akadmin, the default brand and certificate\n"
 	       "                            (CUSTOS_BOOTSTRAP_PASSWORD, _TOKEN, _EMAIL); a second\n"
 	       "                            run changes nothing\n"
+	       "  test_email TO             send the email/setup template to TO with the\n"
+	       "                            email.* settings (exit 1: try again, 2: refused)\n"
+	       "  run                       the background worker: tasks and schedules\n"
+	       "  task run ACTOR [JSON]     queue a task now (e.g. "
+	       "authentik.core.tasks.clean_expired_models)\n"
+	       "  healthcheck               exit 0 when PostgreSQL answers\n"
 	       "\n"
 	       "Configuration: CUSTOS_* environment variables (CUSTOS_POSTGRESQL__HOST, ...)\n"
 	       "and the file named by CUSTOS_CONFIG. SQL files default to " CU_SQL_DIR ".\n");
@@ -168,6 +177,14 @@ main(int argc, char **argv)
 		return cmd_migrate(argc - 2, argv + 2);
 	if (strcmp(argv[1], "bootstrap") == 0)
 		return cmd_bootstrap(argc - 2, argv + 2);
+	if (strcmp(argv[1], "test_email") == 0)
+		return cu_worker_test_email(argc - 2, argv + 2);
+	if (strcmp(argv[1], "run") == 0)
+		return cu_worker_run(argc - 2, argv + 2);
+	if (strcmp(argv[1], "task") == 0)
+		return cu_worker_task(argc - 2, argv + 2);
+	if (strcmp(argv[1], "healthcheck") == 0)
+		return cu_worker_healthcheck(argc - 2, argv + 2);
 	fprintf(stderr, "custos-worker: unknown command %s\n", argv[1]);
 	usage(stderr);
 	return 2;
