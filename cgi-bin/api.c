@@ -10,6 +10,8 @@
 #include "api/events.h"
 #include "api/groups.h"
 #include "api/health.h"
+#include "api/notifications.h"
+#include "api/policies.h"
 #include "api/rbac.h"
 #include "api/root.h"
 #include "api/tasks.h"
@@ -29,6 +31,8 @@
 #define CRYPTO "/api/v3/crypto/certificatekeypairs/"
 #define RBAC "/api/v3/rbac/"
 #define TASKS "/api/v3/tasks/"
+#define POLICIES "/api/v3/policies/"
+#define EVENTS "/api/v3/events/"
 
 static const struct cu_route routes[] = {
     {GET, "/-/health/live/", cu_api_health_live, 0},

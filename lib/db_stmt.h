@@ -11,6 +11,8 @@
 #include "stmts/bootstrap.h"
 #include "stmts/sessions.h"
 #include "stmts/tasks.h"
+#include "stmts/policies.h"
+#include "stmts/notifications.h"
 #include "stmts/users.h"
 #include "stmts/groups.h"
 #include "stmts/tokens.h"
@@ -31,6 +33,8 @@
 	CU_DB_STMTS_BOOTSTRAP(X)                                                                   \
 	CU_DB_STMTS_SESSIONS(X)                                                                    \
 	CU_DB_STMTS_TASKS(X)                                                                       \
+	CU_DB_STMTS_POLICIES(X)                                                                    \
+	CU_DB_STMTS_NOTIFICATIONS(X)                                                               \
 	CU_DB_STMTS_USERS(X)                                                                       \
 	CU_DB_STMTS_GROUPS(X)                                                                      \
 	CU_DB_STMTS_TOKENS(X)                                                                      \

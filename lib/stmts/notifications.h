@@ -1,0 +1,2 @@
+/* Statements of the notifications module. */
+#define CU_DB_STMTS_NOTIFICATIONS(X)
