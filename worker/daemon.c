@@ -54,6 +54,8 @@ static const struct {
 } default_schedules[] = {
     {"clean_expired_models", CU_ACTOR_CLEAN_EXPIRED, "2-59/5 * * * *",
      "Remove expired tokens, sessions, events and old task records"},
+    {"certificate_discovery", CU_ACTOR_CERT_DISCOVERY, "17 * * * *",
+     "Import certificates and keys from the certificate folder"},
 };
 
 struct worker {
@@ -366,6 +368,7 @@ static const struct cu_worker_actor actors[] = {
     {CU_ACTOR_NOOP, actor_noop},
     {CU_ACTOR_CLEAN_EXPIRED, actor_clean_expired},
     {CU_ACTOR_SEND_MAIL, cu_worker_actor_send_mail},
+    {CU_ACTOR_CERT_DISCOVERY, cu_worker_actor_certificate_discovery},
 };
 
 static const struct cu_worker_actor *
@@ -516,6 +519,31 @@ cu_worker_run(int argc, char **argv)
 	return 0;
 }
 
+/* custos-worker task list: schedules with their next run, then the latest task runs. */
+static int
+task_list(struct worker *w)
+{
+	PGresult *res = NULL;
+	int i;
+
+	if (cu_db_exec(&w->wk_db, &w->wk_arena, &res, CU_DB_STMT_WORKER_LIST_SCHEDULES, 0, NULL) !=
+	    CU_OK)
+		return 1;
+	printf("%-28s %-16s %-20s\n", "SCHEDULE", "CRONTAB", "NEXT RUN (UTC)");
+	for (i = 0; i < PQntuples(res); i++)
+		printf("%-28s %-16s %-20s %s\n", cu_db_value(res, i, 0), cu_db_value(res, i, 1),
+		       cu_db_value(res, i, 2), cu_db_value(res, i, 3));
+	if (cu_db_exec(&w->wk_db, &w->wk_arena, &res, CU_DB_STMT_WORKER_LIST_TASKS, 0, NULL) !=
+	    CU_OK)
+		return 1;
+	printf("\n%-20s %-48s %-8s %-8s %s\n", "CHANGED (UTC)", "ACTOR", "STATE", "STATUS",
+	       "RETRIES");
+	for (i = 0; i < PQntuples(res); i++)
+		printf("%-20s %-48s %-8s %-8s %s\n", cu_db_value(res, i, 0), cu_db_value(res, i, 1),
+		       cu_db_value(res, i, 2), cu_db_value(res, i, 3), cu_db_value(res, i, 4));
+	return 0;
+}
+
 int
 cu_worker_task(int argc, char **argv)
 {
@@ -523,8 +551,15 @@ cu_worker_task(int argc, char **argv)
 	char id[37];
 	int rc = 1;
 
+	if (argc == 1 && strcmp(argv[0], "list") == 0) {
+		if (open_worker(&w) != 0)
+			return 1;
+		rc = task_list(&w);
+		close_worker(&w);
+		return rc;
+	}
 	if (argc < 2 || strcmp(argv[0], "run") != 0 || argc > 3) {
-		fprintf(stderr, "usage: custos-worker task run ACTOR [JSON-ARGS]\n");
+		fprintf(stderr, "usage: custos-worker task list | task run ACTOR [JSON-ARGS]\n");
 		return 2;
 	}
 	if (find_actor(argv[1]) == NULL) {

@@ -39,6 +39,7 @@ usage(FILE *f)
 	       "  test_email TO             send the email/setup template to TO with the\n"
 	       "                            email.* settings (exit 1: try again, 2: refused)\n"
 	       "  run                       the background worker: tasks and schedules\n"
+	       "  task list                 schedules and the latest task runs\n"
 	       "  task run ACTOR [JSON]     queue a task now (e.g. "
 	       "authentik.core.tasks.clean_expired_models)\n"
 	       "  healthcheck               exit 0 when PostgreSQL answers\n"

@@ -41,6 +41,9 @@ struct cu_worker_actor {
 int cu_worker_record_effect(struct cu_worker_task *t, const char *json)
     __attribute__((warn_unused_result));
 
+/* Certificate discovery (worker/certs_actor.c). */
+enum cu_worker_outcome cu_worker_actor_certificate_discovery(struct cu_worker_task *t);
+
 /* The mail actor (worker/mail_actor.c). */
 enum cu_worker_outcome cu_worker_actor_send_mail(struct cu_worker_task *t);
 

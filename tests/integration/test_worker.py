@@ -181,3 +181,11 @@ def test_clean_expired_models_deletes_only_expired(workers):
         time.sleep(0.1)
     names = [r[0] for r in sql("SELECT identifier FROM tokens WHERE user_id = %s AND identifier LIKE 'exp-%%'", uid)]
     assert names == ["exp-new-%s" % uid]
+
+
+def test_task_list_shows_schedules_and_runs():
+    p = subprocess.run([binary("custos-worker"), "task", "list"], env=worker_env(),
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    assert "clean_expired_models" in p.stdout and "certificate_discovery" in p.stdout
+    assert "ACTOR" in p.stdout
