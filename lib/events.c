@@ -1,5 +1,7 @@
 #include "events.h"
 
+#include <stdio.h>
+
 #include <json-c/json.h>
 
 #include "db.h"
@@ -41,9 +43,20 @@ user_snapshot(struct cu_ctx *cx)
 enum cu_err
 cu_events_write(struct cu_ctx *cx, const char *action, const char *app, struct json_object *context)
 {
+	char uuid[37];
+
+	return cu_events_write_uuid(cx, action, app, context, uuid);
+}
+
+enum cu_err
+cu_events_write_uuid(struct cu_ctx *cx, const char *action, const char *app,
+                     struct json_object *context, char event_uuid[37])
+{
 	struct json_object *ctxobj, *req;
 	const char *params[5];
 	const char *ua = cu_http_header(cx->cx_req, "user-agent");
+	PGresult *res = NULL;
+	enum cu_err err;
 
 	ctxobj = context != NULL ? context : cu_json_object(cx->cx_arena);
 	req = json_object_new_object();
@@ -57,7 +70,11 @@ cu_events_write(struct cu_ctx *cx, const char *action, const char *app, struct j
 	params[2] = cu_json_text(ctxobj, NULL);
 	params[3] = cu_events_client_ip(cx);
 	params[4] = cu_json_text(user_snapshot(cx), NULL);
-	return cu_db_exec(cx->cx_db, cx->cx_arena, NULL, CU_DB_STMT_EVENTS_INSERT, 5, params);
+	event_uuid[0] = '\0';
+	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_EVENTS_INSERT, 5, params);
+	if (err == CU_OK && PQntuples(res) == 1)
+		snprintf(event_uuid, 37, "%s", cu_db_value(res, 0, 0));
+	return err;
 }
 
 enum cu_err

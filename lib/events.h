@@ -23,6 +23,11 @@ const char *cu_events_client_ip(struct cu_ctx *cx);
 enum cu_err cu_events_write(struct cu_ctx *cx, const char *action, const char *app,
                             struct json_object *context) __attribute__((warn_unused_result));
 
+/* cu_events_write that also gives the new event's uuid (event_uuid, 37 bytes; "" on error). */
+enum cu_err cu_events_write_uuid(struct cu_ctx *cx, const char *action, const char *app,
+                                 struct json_object *context, char event_uuid[37])
+    __attribute__((warn_unused_result));
+
 /*
  * model_created, model_updated or model_deleted for one object, with context
  * {"model": {"app", "model_name", "pk", "name"}, "diff": diff}. diff (borrowed, may be NULL)

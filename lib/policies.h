@@ -25,4 +25,14 @@ struct json_object;
 int cu_policies_event_passes(struct cu_db *db, struct cu_arena *a, const char *target,
                              struct json_object *event) __attribute__((warn_unused_result));
 
+/*
+ * Whether an event-matcher policy with these fields (each NULL when the policy does not set it)
+ * matches event (borrowed; the same shape as above): every field it sets must equal the event's
+ * action, app, client_ip, or "<context.model.app>.<context.model.model_name>" for model. A
+ * policy that sets none matches every event, as in authentik; a NULL event matches nothing.
+ * Returns 1 or 0; pure, no database.
+ */
+int cu_policies_event_matcher_matches(const char *action, const char *app, const char *model,
+                                      const char *client_ip, struct json_object *event);
+
 #endif

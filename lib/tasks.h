@@ -23,6 +23,8 @@
 #define CU_ACTOR_SEND_MAIL "authentik.stages.email.tasks.send_mail"
 #define CU_ACTOR_CLEAN_EXPIRED "authentik.core.tasks.clean_expired_models"
 #define CU_ACTOR_CERT_DISCOVERY "authentik.crypto.tasks.certificate_discovery"
+#define CU_ACTOR_EVENT_TRIGGER_DISPATCH "authentik.events.tasks.event_trigger_dispatch"
+#define CU_ACTOR_NOTIFICATION_TRANSPORT "authentik.events.tasks.notification_transport"
 
 /*
  * Writes a task for actor with args (JSON object text, NULL for {}) due in delay_s seconds.

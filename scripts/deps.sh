@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(
 	# build
 	gcc make pkg-config clang libclang-rt-14-dev
-	libfcgi-dev libpq-dev libhiredis-dev libjson-c-dev libssl-dev libargon2-dev libcrypt-dev libcmocka-dev libesmtp-dev
+	libfcgi-dev libpq-dev libhiredis-dev libjson-c-dev libssl-dev libargon2-dev libcrypt-dev libcmocka-dev libesmtp-dev libcurl4-openssl-dev
 	# run
 	postgresql-15 redis-server lighttpd apache2 libapache2-mod-fcgid libfcgi-bin
 	# test and check

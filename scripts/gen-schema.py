@@ -26,7 +26,7 @@ def routes(src):
         yield methods[meth], path, handler
 
 
-def operation_id(method, path, detail):
+def operation_id(method, path, detail, collections=()):
     segs = [s for s in path.split("/") if s and not s.startswith("{")]
     if path.startswith("/api/v3/"):
         segs = segs[2:]
@@ -36,13 +36,16 @@ def operation_id(method, path, detail):
     elif detail:
         kind = {"get": "retrieve", "post": "create", "patch": "partial_update"}[method]
     else:
-        kind = {"get": "list" if path.endswith("s/") else "retrieve", "post": "create"}[method]
+        # A path with an {id}/ below it is a collection: GET lists it.
+        kind = {"get": "list" if path in collections else "retrieve", "post": "create"}[method]
     return "%s_%s" % (base, kind) if base else kind
 
 
 def main():
     src = open(sys.argv[1]).read()
     paths = {}
+    all_paths = [p for _, p, _ in routes(src)]
+    collections = {p for p in all_paths if any(q.startswith(p + "{") for q in all_paths)}
     for methods, path, handler in routes(src):
         if not path.startswith("/api/v3/"):
             continue
@@ -51,7 +54,8 @@ def main():
         item = paths.setdefault(rel, {})
         for meth in methods:
             op = {
-                "operationId": operation_id(meth, path, bool(params) and not path.endswith("}/")),
+                "operationId": operation_id(meth, path, bool(params) and not path.endswith("}/"),
+                                            collections),
                 "tags": [rel.strip("/").split("/")[0]],
                 "x-custos-handler": handler,
                 "parameters": [{"in": "path", "name": p, "required": True, "schema": {"type": "string"}}

@@ -368,6 +368,8 @@ static const struct cu_worker_actor actors[] = {
     {CU_ACTOR_NOOP, actor_noop},
     {CU_ACTOR_CLEAN_EXPIRED, actor_clean_expired},
     {CU_ACTOR_SEND_MAIL, cu_worker_actor_send_mail},
+    {CU_ACTOR_EVENT_TRIGGER_DISPATCH, cu_worker_actor_event_trigger_dispatch},
+    {CU_ACTOR_NOTIFICATION_TRANSPORT, cu_worker_actor_notification_transport},
     {CU_ACTOR_CERT_DISCOVERY, cu_worker_actor_certificate_discovery},
 };
 

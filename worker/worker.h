@@ -47,4 +47,9 @@ enum cu_worker_outcome cu_worker_actor_certificate_discovery(struct cu_worker_ta
 /* The mail actor (worker/mail_actor.c). */
 enum cu_worker_outcome cu_worker_actor_send_mail(struct cu_worker_task *t);
 
+/* Event notifications (worker/notify_actors.c): which rules an event triggers, then one
+ * delivery per transport and recipient. */
+enum cu_worker_outcome cu_worker_actor_event_trigger_dispatch(struct cu_worker_task *t);
+enum cu_worker_outcome cu_worker_actor_notification_transport(struct cu_worker_task *t);
+
 #endif

@@ -1,0 +1,1027 @@
+/*
+ * /api/v3/policies/ as authentik's PolicyViewSet, EventMatcherPolicyViewSet and
+ * PolicyBindingViewSet (authentik/policies/api/, authentik/policies/event_matcher/api.py).
+ *
+ * Every policy is a row of policies with its kind's fields in the kind's table (event matcher
+ * is the only kind so far). A binding's target is any policy binding model: each target table
+ * registers its keys in policy_binding_models (sql/0040_policies.sql), so a binding goes with
+ * its target.
+ */
+#include "api/policies.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+#include <libpq-fe.h>
+
+#include "api/common.h"
+#include "db.h"
+#include "../events.h" /* lib/api/events.h is the API module */
+#include "http.h"
+#include "json.h"
+#include "server.h"
+
+#define PERM_VIEW_POLICY "authentik_policies.view_policy"
+#define PERM_DELETE_POLICY "authentik_policies.delete_policy"
+#define EM_APP "authentik_policies_event_matcher"
+#define EM_MODEL "eventmatcherpolicy"
+#define BINDING_APP "authentik_policies"
+#define BINDING_MODEL "policybinding"
+
+/* authentik's choices for an event matcher: EventActions, AppEnum and ModelEnum of its schema. */
+static const char *const event_actions[] = {
+    "login",
+    "login_failed",
+    "logout",
+    "user_write",
+    "suspicious_request",
+    "password_set",
+    "secret_view",
+    "secret_rotate",
+    "invitation_used",
+    "authorize_application",
+    "source_linked",
+    "impersonation_started",
+    "impersonation_ended",
+    "flow_execution",
+    "policy_execution",
+    "policy_exception",
+    "property_mapping_exception",
+    "system_task_execution",
+    "system_task_exception",
+    "system_exception",
+    "configuration_error",
+    "configuration_warning",
+    "model_created",
+    "model_updated",
+    "model_deleted",
+    "email_sent",
+    "update_available",
+    "export_ready",
+    "review_initiated",
+    "review_overdue",
+    "review_attested",
+    "review_completed",
+    "custom_",
+    NULL,
+};
+
+static const char *const app_choices[] = {
+    "authentik.commands",
+    "authentik.tenants",
+    "authentik.tasks",
+    "authentik.admin",
+    "authentik.api",
+    "authentik.core",
+    "authentik.crypto",
+    "authentik.endpoints",
+    "authentik.endpoints.connectors.agent",
+    "authentik.enterprise",
+    "authentik.events",
+    "authentik.admin.files",
+    "authentik.flows",
+    "authentik.outposts",
+    "authentik.policies.dummy",
+    "authentik.policies.event_matcher",
+    "authentik.policies.expiry",
+    "authentik.policies.expression",
+    "authentik.policies.geoip",
+    "authentik.policies.password",
+    "authentik.policies.reputation",
+    "authentik.policies",
+    "authentik.providers.ldap",
+    "authentik.providers.oauth2",
+    "authentik.providers.proxy",
+    "authentik.providers.rac",
+    "authentik.providers.radius",
+    "authentik.providers.saml",
+    "authentik.providers.scim",
+    "authentik.rbac",
+    "authentik.recovery",
+    "authentik.sources.kerberos",
+    "authentik.sources.ldap",
+    "authentik.sources.oauth",
+    "authentik.sources.plex",
+    "authentik.sources.saml",
+    "authentik.sources.scim",
+    "authentik.sources.telegram",
+    "authentik.stages.authenticator",
+    "authentik.stages.authenticator_duo",
+    "authentik.stages.authenticator_email",
+    "authentik.stages.authenticator_sms",
+    "authentik.stages.authenticator_static",
+    "authentik.stages.authenticator_totp",
+    "authentik.stages.authenticator_validate",
+    "authentik.stages.authenticator_webauthn",
+    "authentik.stages.captcha",
+    "authentik.stages.consent",
+    "authentik.stages.deny",
+    "authentik.stages.dummy",
+    "authentik.stages.email",
+    "authentik.stages.identification",
+    "authentik.stages.invitation",
+    "authentik.stages.password",
+    "authentik.stages.prompt",
+    "authentik.stages.redirect",
+    "authentik.stages.user_delete",
+    "authentik.stages.user_login",
+    "authentik.stages.user_logout",
+    "authentik.stages.user_write",
+    "authentik.tasks.schedules",
+    "authentik.brands",
+    "authentik.blueprints",
+    "authentik.enterprise.audit",
+    "authentik.enterprise.endpoints.connectors.agent",
+    "authentik.enterprise.endpoints.connectors.fleet",
+    "authentik.enterprise.lifecycle",
+    "authentik.enterprise.policies.unique_password",
+    "authentik.enterprise.providers.google_workspace",
+    "authentik.enterprise.providers.microsoft_entra",
+    "authentik.enterprise.providers.radius",
+    "authentik.enterprise.providers.scim",
+    "authentik.enterprise.providers.ssf",
+    "authentik.enterprise.providers.ws_federation",
+    "authentik.enterprise.reports",
+    "authentik.enterprise.search",
+    "authentik.enterprise.stages.authenticator_endpoint_gdtc",
+    "authentik.enterprise.stages.mtls",
+    "authentik.enterprise.stages.source",
+    NULL,
+};
+
+static const char *const model_choices[] = {
+    "authentik_tenants.domain",
+    "authentik_core.group",
+    "authentik_core.user",
+    "authentik_core.application",
+    "authentik_core.applicationentitlement",
+    "authentik_core.token",
+    "authentik_crypto.certificatekeypair",
+    "authentik_endpoints.deviceuserbinding",
+    "authentik_endpoints.deviceaccessgroup",
+    "authentik_endpoints.endpointstage",
+    "authentik_endpoints_connectors_agent.agentconnector",
+    "authentik_endpoints_connectors_agent.agentdeviceuserbinding",
+    "authentik_endpoints_connectors_agent.enrollmenttoken",
+    "authentik_enterprise.license",
+    "authentik_events.event",
+    "authentik_events.notificationtransport",
+    "authentik_events.notification",
+    "authentik_events.notificationrule",
+    "authentik_events.notificationwebhookmapping",
+    "authentik_flows.flow",
+    "authentik_flows.flowstagebinding",
+    "authentik_outposts.dockerserviceconnection",
+    "authentik_outposts.kubernetesserviceconnection",
+    "authentik_outposts.outpost",
+    "authentik_policies_dummy.dummypolicy",
+    "authentik_policies_event_matcher.eventmatcherpolicy",
+    "authentik_policies_expiry.passwordexpirypolicy",
+    "authentik_policies_expression.expressionpolicy",
+    "authentik_policies_geoip.geoippolicy",
+    "authentik_policies_password.passwordpolicy",
+    "authentik_policies_reputation.reputationpolicy",
+    "authentik_policies.policybinding",
+    "authentik_providers_ldap.ldapprovider",
+    "authentik_providers_oauth2.scopemapping",
+    "authentik_providers_oauth2.oauth2provider",
+    "authentik_providers_proxy.proxyprovider",
+    "authentik_providers_rac.racprovider",
+    "authentik_providers_rac.endpoint",
+    "authentik_providers_rac.racpropertymapping",
+    "authentik_providers_radius.radiusprovider",
+    "authentik_providers_radius.radiusproviderpropertymapping",
+    "authentik_providers_saml.samlprovider",
+    "authentik_providers_saml.samlpropertymapping",
+    "authentik_providers_scim.scimprovider",
+    "authentik_providers_scim.scimmapping",
+    "authentik_rbac.role",
+    "authentik_rbac.initialpermissions",
+    "authentik_sources_kerberos.kerberossource",
+    "authentik_sources_kerberos.kerberossourcepropertymapping",
+    "authentik_sources_kerberos.userkerberossourceconnection",
+    "authentik_sources_kerberos.groupkerberossourceconnection",
+    "authentik_sources_ldap.ldapsource",
+    "authentik_sources_ldap.ldapsourcepropertymapping",
+    "authentik_sources_ldap.userldapsourceconnection",
+    "authentik_sources_ldap.groupldapsourceconnection",
+    "authentik_sources_oauth.oauthsource",
+    "authentik_sources_oauth.oauthsourcepropertymapping",
+    "authentik_sources_oauth.useroauthsourceconnection",
+    "authentik_sources_oauth.groupoauthsourceconnection",
+    "authentik_sources_plex.plexsource",
+    "authentik_sources_plex.plexsourcepropertymapping",
+    "authentik_sources_plex.userplexsourceconnection",
+    "authentik_sources_plex.groupplexsourceconnection",
+    "authentik_sources_saml.samlsource",
+    "authentik_sources_saml.samlsourcepropertymapping",
+    "authentik_sources_saml.usersamlsourceconnection",
+    "authentik_sources_saml.groupsamlsourceconnection",
+    "authentik_sources_scim.scimsource",
+    "authentik_sources_scim.scimsourcepropertymapping",
+    "authentik_sources_telegram.telegramsource",
+    "authentik_sources_telegram.telegramsourcepropertymapping",
+    "authentik_sources_telegram.usertelegramsourceconnection",
+    "authentik_sources_telegram.grouptelegramsourceconnection",
+    "authentik_stages_authenticator_duo.authenticatorduostage",
+    "authentik_stages_authenticator_duo.duodevice",
+    "authentik_stages_authenticator_email.authenticatoremailstage",
+    "authentik_stages_authenticator_email.emaildevice",
+    "authentik_stages_authenticator_sms.authenticatorsmsstage",
+    "authentik_stages_authenticator_sms.smsdevice",
+    "authentik_stages_authenticator_static.authenticatorstaticstage",
+    "authentik_stages_authenticator_static.staticdevice",
+    "authentik_stages_authenticator_totp.authenticatortotpstage",
+    "authentik_stages_authenticator_totp.totpdevice",
+    "authentik_stages_authenticator_validate.authenticatorvalidatestage",
+    "authentik_stages_authenticator_webauthn.authenticatorwebauthnstage",
+    "authentik_stages_authenticator_webauthn.webauthndevice",
+    "authentik_stages_captcha.captchastage",
+    "authentik_stages_consent.consentstage",
+    "authentik_stages_deny.denystage",
+    "authentik_stages_dummy.dummystage",
+    "authentik_stages_email.emailstage",
+    "authentik_stages_identification.identificationstage",
+    "authentik_stages_invitation.invitationstage",
+    "authentik_stages_invitation.invitation",
+    "authentik_stages_password.passwordstage",
+    "authentik_stages_prompt.prompt",
+    "authentik_stages_prompt.promptstage",
+    "authentik_stages_redirect.redirectstage",
+    "authentik_stages_user_delete.userdeletestage",
+    "authentik_stages_user_login.userloginstage",
+    "authentik_stages_user_logout.userlogoutstage",
+    "authentik_stages_user_write.userwritestage",
+    "authentik_tasks_schedules.schedule",
+    "authentik_brands.brand",
+    "authentik_blueprints.blueprintinstance",
+    "authentik_endpoints_connectors_fleet.fleetconnector",
+    "authentik_lifecycle.lifecyclerule",
+    "authentik_lifecycle.lifecycleiteration",
+    "authentik_lifecycle.review",
+    "authentik_policies_unique_password.uniquepasswordpolicy",
+    "authentik_providers_google_workspace.googleworkspaceprovider",
+    "authentik_providers_google_workspace.googleworkspaceprovidermapping",
+    "authentik_providers_microsoft_entra.microsoftentraprovider",
+    "authentik_providers_microsoft_entra.microsoftentraprovidermapping",
+    "authentik_providers_ssf.ssfprovider",
+    "authentik_providers_ws_federation.wsfederationprovider",
+    "authentik_reports.dataexport",
+    "authentik_stages_authenticator_endpoint_gdtc.authenticatorendpointgdtcstage",
+    "authentik_stages_mtls.mutualtlsstage",
+    "authentik_stages_source.sourcestage",
+    NULL,
+};
+
+/* One object loaded by a statement whose columns are: 0 its JSON, 1 pk, 2 snapshot, 3 name
+ * (4 the policy's type, for policies). */
+struct row {
+	PGresult *rw_res;
+	const char *rw_pk;
+	const char *rw_snapshot;
+	const char *rw_name;
+	const char *rw_type;
+};
+
+/* 0 with *r loaded, or -1 having answered (404 for a key that is no UUID or no row, 503). */
+static int
+row_load(struct cu_ctx *cx, enum cu_db_stmt st, const char *key, struct row *r)
+{
+	PGresult *res = NULL;
+	enum cu_err err;
+
+	memset(r, 0, sizeof(*r));
+	if (key == NULL || !cu_api_is_uuid(key)) {
+		cu_ctx_error(cx, 404, "Not found.");
+		return -1;
+	}
+	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, st, 1, &key);
+	if (err != CU_OK) {
+		cu_ctx_fail(cx, err, "The database");
+		return -1;
+	}
+	if (PQntuples(res) < 1) {
+		cu_ctx_error(cx, 404, "Not found.");
+		return -1;
+	}
+	r->rw_res = res;
+	r->rw_pk = cu_db_value(res, 0, 1);
+	r->rw_snapshot = cu_db_value(res, 0, 2);
+	r->rw_name = cu_db_value(res, 0, 3);
+	r->rw_type = PQnfields(res) > 4 ? cu_db_value(res, 0, 4) : NULL;
+	return 0;
+}
+
+/* The path's object, then perm on it: 0, or -1 having answered. */
+static int
+row_find(struct cu_ctx *cx, enum cu_db_stmt st, const char *param, const char *perm, struct row *r)
+{
+	if (row_load(cx, st, cu_ctx_param(cx, param), r) != 0)
+		return -1;
+	return cu_api_require(cx, perm, r->rw_pk);
+}
+
+/* Inside a transaction: locks the path's object again (it may have gone since row_find) and
+ * parses its snapshot into *before. 0, or -1 having rolled back and answered. */
+static int
+row_lock(struct cu_ctx *cx, enum cu_db_stmt st, const char *param, struct row *r,
+         struct json_object **before)
+{
+	enum cu_err err;
+
+	if ((err = cu_db_begin(cx->cx_db)) != CU_OK) {
+		cu_ctx_fail(cx, err, "The database");
+		return -1;
+	}
+	if (row_load(cx, st, cu_ctx_param(cx, param), r) != 0) {
+		cu_db_rollback(cx->cx_db);
+		return -1;
+	}
+	if (cu_json_parse(cx->cx_arena, r->rw_snapshot, strlen(r->rw_snapshot), before) != CU_OK) {
+		cu_db_rollback(cx->cx_db);
+		cu_ctx_fail(cx, CU_ERR_INTERNAL, "The object");
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads back the written object, logs its event with the diff, commits and answers. */
+static void
+finish_write(struct cu_ctx *cx, enum cu_db_stmt st, int status, const char *action, const char *app,
+             const char *model, const char *pk, struct json_object *before)
+{
+	struct json_object *after = NULL;
+	struct row r;
+	enum cu_err err;
+
+	if (row_load(cx, st, pk, &r) != 0) {
+		cu_db_rollback(cx->cx_db);
+		return;
+	}
+	err = cu_json_parse(cx->cx_arena, r.rw_snapshot, strlen(r.rw_snapshot), &after);
+	if (err == CU_OK)
+		err = cu_events_model(cx, action, app, model, pk, r.rw_name,
+		                      cu_api_json_diff(cx, before, after, NULL));
+	if (err == CU_OK)
+		err = cu_db_commit(cx->cx_db);
+	if (err != CU_OK) {
+		cu_api_db_fail(cx, err);
+		return;
+	}
+	cu_api_send_row(cx, status, r.rw_res);
+}
+
+/* Deletes the locked object r, logs model_deleted, commits and answers 204. */
+static void
+finish_delete(struct cu_ctx *cx, enum cu_db_stmt del, const char *app, const char *model,
+              const struct row *r, struct json_object *before)
+{
+	enum cu_err err;
+
+	err = cu_db_exec(cx->cx_db, cx->cx_arena, NULL, del, 1, &r->rw_pk);
+	if (err == CU_OK)
+		err = cu_events_model(cx, "model_deleted", app, model, r->rw_pk, r->rw_name,
+		                      cu_api_json_diff(cx, before, NULL, NULL));
+	if (err == CU_OK)
+		err = cu_db_commit(cx->cx_db);
+	if (err != CU_OK) {
+		cu_api_db_fail(cx, err);
+		return;
+	}
+	cu_api_no_content(cx);
+}
+
+static const char *
+eff_text(struct json_object *eff, const char *key)
+{
+	struct json_object *v = NULL;
+
+	if (!json_object_object_get_ex(eff, key, &v) || v == NULL)
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static const char *
+eff_bool(struct json_object *eff, const char *key)
+{
+	struct json_object *v = NULL;
+
+	return json_object_object_get_ex(eff, key, &v) && json_object_get_boolean(v) ? "true"
+	                                                                             : "false";
+}
+
+/* A present JSON null: 1 (and eff's key set to null), else 0. */
+static int
+take_null(struct json_object *body, const char *key, struct json_object *eff)
+{
+	struct json_object *v = NULL;
+
+	if (!json_object_object_get_ex(body, key, &v) || v != NULL)
+		return 0;
+	cu_json_set(eff, key, NULL);
+	return 1;
+}
+
+static void
+require_fields(struct cu_api_errors *e, struct json_object *body, const char *const *keys)
+{
+	size_t i;
+
+	for (i = 0; keys[i] != NULL; i++)
+		if (!json_object_object_get_ex(body, keys[i], NULL))
+			cu_api_error(e, keys[i], "This field is required.");
+}
+
+/* ---- all/ ---- */
+
+static const struct cu_api_sort policy_sorts[] = {
+    {"name", "p.name"},       {"execution_logging", "p.execution_logging"},
+    {"created", "p.created"}, {"last_updated", "p.last_updated"},
+    {"pk", "p.policy_uuid"},  {"policy_uuid", "p.policy_uuid"},
+};
+
+static const struct cu_api_filter policy_filters[] = {
+    {"bindings__isnull", CU_API_F_BOOL,
+     "NOT EXISTS (SELECT 1 FROM policy_bindings fb WHERE fb.policy = p.policy_uuid) = "
+     "$%d::boolean"},
+    /* Prompt stages do not exist in custos: no policy is bound to one. */
+    {"promptstage__isnull", CU_API_F_BOOL, "$%d::boolean"},
+};
+
+static const struct cu_api_list policy_list = {
+    .al_row = CU_SQL_POLICY "::text",
+    .al_from = CU_SQL_POLICY_FROM,
+    .al_pk = "p.policy_uuid::text",
+    .al_view_perm = PERM_VIEW_POLICY,
+    .al_search = "p.name ILIKE $%d",
+    .al_sorts = policy_sorts,
+    .al_nsorts = sizeof(policy_sorts) / sizeof(policy_sorts[0]),
+    .al_default_sort = "name",
+    .al_tiebreak = "p.policy_uuid",
+    .al_filters = policy_filters,
+    .al_nfilters = sizeof(policy_filters) / sizeof(policy_filters[0]),
+};
+
+void
+cu_api_policies_all_list(struct cu_ctx *cx)
+{
+	if (cu_api_login(cx) != 0)
+		return;
+	cu_api_list_send(cx, &policy_list, NULL, 0);
+}
+
+void
+cu_api_policies_all_types(struct cu_ctx *cx)
+{
+	struct json_object *arr, *t;
+
+	if (cu_api_login(cx) != 0)
+		return;
+	arr = cu_json_array(cx->cx_arena);
+	t = json_object_new_object();
+	cu_json_set_string(t, "name", "Event Matcher Policy");
+	cu_json_set_string(t, "description", "Passes when Event matches selected criteria.");
+	cu_json_set_string(t, "component", "ak-policy-event-matcher-form");
+	cu_json_set_string(t, "model_name", EM_MODEL);
+	cu_json_set_bool(t, "requires_enterprise", 0);
+	cu_json_set_bool(t, "deprecated", 0);
+	json_object_array_add(arr, t);
+	cu_ctx_json(cx, 200, arr);
+}
+
+void
+cu_api_policies_all_get(struct cu_ctx *cx)
+{
+	struct row r;
+
+	if (cu_api_login(cx) != 0 ||
+	    row_find(cx, CU_DB_STMT_POLICIES_GET, "policy_uuid", PERM_VIEW_POLICY, &r) != 0)
+		return;
+	cu_api_send_row(cx, 200, r.rw_res);
+}
+
+void
+cu_api_policies_all_delete(struct cu_ctx *cx)
+{
+	struct json_object *before = NULL;
+	struct row r;
+
+	if (cu_api_login(cx) != 0 ||
+	    row_find(cx, CU_DB_STMT_POLICIES_GET, "policy_uuid", PERM_DELETE_POLICY, &r) != 0 ||
+	    row_lock(cx, CU_DB_STMT_POLICIES_LOCK, "policy_uuid", &r, &before) != 0)
+		return;
+	/* The event names the policy's own kind, as authentik's does for a subclass instance. */
+	if (r.rw_type != NULL && strcmp(r.rw_type, EM_MODEL) == 0)
+		finish_delete(cx, CU_DB_STMT_POLICIES_DELETE, EM_APP, EM_MODEL, &r, before);
+	else
+		finish_delete(cx, CU_DB_STMT_POLICIES_DELETE, "authentik_policies", "policy", &r,
+		              before);
+}
+
+/* ---- event_matcher/ ---- */
+
+static const struct cu_api_sort em_sorts[] = {
+    {"name", "p.name"},       {"execution_logging", "p.execution_logging"},
+    {"action", "em.action"},  {"client_ip", "em.client_ip"},
+    {"app", "em.app"},        {"model", "em.model"},
+    {"created", "p.created"}, {"last_updated", "p.last_updated"},
+    {"pk", "p.policy_uuid"},  {"policy_uuid", "p.policy_uuid"},
+};
+
+static const struct cu_api_filter em_filters[] = {
+    {"action", CU_API_F_TEXT, "em.action = $%d"},
+    {"app", CU_API_F_TEXT, "em.app = $%d"},
+    {"client_ip", CU_API_F_TEXT, "em.client_ip = $%d"},
+    {"model", CU_API_F_TEXT, "em.model = $%d"},
+    {"name", CU_API_F_TEXT, "p.name = $%d"},
+    {"execution_logging", CU_API_F_BOOL, "p.execution_logging = $%d::boolean"},
+    {"policy_uuid", CU_API_F_UUID, "p.policy_uuid = $%d::uuid"},
+};
+
+static const struct cu_api_list em_list = {
+    .al_row = CU_SQL_POLICY "::text",
+    .al_from = "FROM policies p JOIN event_matcher_policies em ON em.policy_uuid = "
+               "p.policy_uuid",
+    .al_pk = "p.policy_uuid::text",
+    .al_view_perm = EM_APP ".view_" EM_MODEL,
+    .al_search = "p.name ILIKE $%d",
+    .al_sorts = em_sorts,
+    .al_nsorts = sizeof(em_sorts) / sizeof(em_sorts[0]),
+    .al_default_sort = "name",
+    .al_tiebreak = "p.policy_uuid",
+    .al_filters = em_filters,
+    .al_nfilters = sizeof(em_filters) / sizeof(em_filters[0]),
+};
+
+/* A nullable choice field: null, or one of choices. */
+static void
+read_choice(struct cu_api_errors *e, struct json_object *body, const char *key,
+            const char *const *choices, struct json_object *eff)
+{
+	const char *s = NULL;
+
+	if (take_null(body, key, eff))
+		return;
+	if (cu_api_field_choice(e, body, key, choices, &s) > 0)
+		cu_json_set_string(eff, key, s);
+}
+
+/* Overlays the body's fields on eff and checks them, as EventMatcherPolicySerializer. */
+static void
+em_read_body(struct cu_api_errors *e, struct json_object *body, struct json_object *eff)
+{
+	static const char *const criteria[] = {"action", "client_ip", "app", "model", NULL};
+	const char *s = NULL;
+	size_t i;
+	int b, any = 0;
+
+	if (cu_api_field_string(e, body, "name", 0, 0, 0, &s) > 0)
+		cu_json_set_string(eff, "name", s);
+	if (cu_api_field_bool(e, body, "execution_logging", &b) > 0)
+		cu_json_set_bool(eff, "execution_logging", b);
+	read_choice(e, body, "action", event_actions, eff);
+	read_choice(e, body, "app", app_choices, eff);
+	read_choice(e, body, "model", model_choices, eff);
+	if (!take_null(body, "client_ip", eff) &&
+	    cu_api_field_string(e, body, "client_ip", 0, 0, 1, &s) > 0)
+		cu_json_set_string(eff, "client_ip", s);
+	if (cu_api_errors_any(e))
+		return;
+	for (i = 0; criteria[i] != NULL; i++)
+		if (eff_text(eff, criteria[i]) != NULL)
+			any = 1;
+	if (!any)
+		cu_api_error(e, NULL, "At least one criteria must be set.");
+}
+
+/* name, execution_logging, action, client_ip, app, model from eff into p[0..5]. */
+static void
+em_params(struct json_object *eff, const char **p)
+{
+	p[0] = eff_text(eff, "name");
+	p[1] = eff_bool(eff, "execution_logging");
+	p[2] = eff_text(eff, "action");
+	p[3] = eff_text(eff, "client_ip");
+	p[4] = eff_text(eff, "app");
+	p[5] = eff_text(eff, "model");
+}
+
+/* Runs an insert or update; on a taken name answers 400. 0, or -1 having rolled back and
+ * answered. */
+static int
+em_exec(struct cu_ctx *cx, struct cu_api_errors *e, enum cu_db_stmt st, int n, const char **params,
+        PGresult **res)
+{
+	enum cu_err err = cu_db_exec(cx->cx_db, cx->cx_arena, res, st, n, params);
+
+	if (err == CU_ERR_INVALID && cu_db_is_unique_violation(*res)) {
+		cu_db_rollback(cx->cx_db);
+		cu_api_error(e, "name", "Policy with this name already exists.");
+		cu_api_errors_send(cx, e);
+		return -1;
+	}
+	if (err != CU_OK) {
+		cu_api_db_fail(cx, err);
+		return -1;
+	}
+	return 0;
+}
+
+void
+cu_api_policies_em_list(struct cu_ctx *cx)
+{
+	if (cu_api_login(cx) != 0)
+		return;
+	cu_api_list_send(cx, &em_list, NULL, 0);
+}
+
+void
+cu_api_policies_em_get(struct cu_ctx *cx)
+{
+	struct row r;
+
+	if (cu_api_login(cx) != 0 || row_find(cx, CU_DB_STMT_POLICIES_EM_GET, "policy_uuid",
+	                                      EM_APP ".view_" EM_MODEL, &r) != 0)
+		return;
+	cu_api_send_row(cx, 200, r.rw_res);
+}
+
+void
+cu_api_policies_em_create(struct cu_ctx *cx)
+{
+	static const char *const required[] = {"name", NULL};
+	struct json_object *body = NULL, *eff;
+	struct cu_api_errors e;
+	const char *params[6];
+	PGresult *res = NULL;
+	enum cu_err err;
+
+	if (cu_api_login(cx) != 0 || cu_api_require(cx, EM_APP ".add_" EM_MODEL, NULL) != 0 ||
+	    cu_api_body(cx, &body) != 0)
+		return;
+	cu_api_errors_init(&e, cx);
+	eff = cu_json_object(cx->cx_arena);
+	cu_json_set_bool(eff, "execution_logging", 0);
+	require_fields(&e, body, required);
+	em_read_body(&e, body, eff);
+	if (cu_api_errors_any(&e)) {
+		cu_api_errors_send(cx, &e);
+		return;
+	}
+	em_params(eff, params);
+	if ((err = cu_db_begin(cx->cx_db)) != CU_OK) {
+		cu_ctx_fail(cx, err, "The database");
+		return;
+	}
+	if (em_exec(cx, &e, CU_DB_STMT_POLICIES_EM_INSERT, 6, params, &res) != 0)
+		return;
+	finish_write(cx, CU_DB_STMT_POLICIES_EM_GET, 201, "model_created", EM_APP, EM_MODEL,
+	             cu_arena_strdup(cx->cx_arena, cu_db_value(res, 0, 0)), NULL);
+}
+
+void
+cu_api_policies_em_update(struct cu_ctx *cx)
+{
+	static const char *const required[] = {"name", NULL};
+	struct json_object *body = NULL, *before = NULL, *eff = NULL;
+	struct cu_api_errors e;
+	const char *params[7];
+	PGresult *res = NULL;
+	struct row r;
+
+	if (cu_api_login(cx) != 0 ||
+	    row_find(cx, CU_DB_STMT_POLICIES_EM_GET, "policy_uuid", EM_APP ".change_" EM_MODEL,
+	             &r) != 0 ||
+	    cu_api_body(cx, &body) != 0 ||
+	    row_lock(cx, CU_DB_STMT_POLICIES_EM_LOCK, "policy_uuid", &r, &before) != 0)
+		return;
+	if (cu_json_parse(cx->cx_arena, r.rw_snapshot, strlen(r.rw_snapshot), &eff) != CU_OK) {
+		cu_db_rollback(cx->cx_db);
+		cu_ctx_fail(cx, CU_ERR_INTERNAL, "The policy");
+		return;
+	}
+	cu_api_errors_init(&e, cx);
+	if (cx->cx_req->rq_method == CU_HTTP_PUT)
+		require_fields(&e, body, required);
+	em_read_body(&e, body, eff);
+	if (cu_api_errors_any(&e)) {
+		cu_db_rollback(cx->cx_db);
+		cu_api_errors_send(cx, &e);
+		return;
+	}
+	params[0] = r.rw_pk;
+	em_params(eff, params + 1);
+	if (em_exec(cx, &e, CU_DB_STMT_POLICIES_EM_UPDATE, 7, params, &res) != 0)
+		return;
+	finish_write(cx, CU_DB_STMT_POLICIES_EM_GET, 200, "model_updated", EM_APP, EM_MODEL,
+	             r.rw_pk, before);
+}
+
+void
+cu_api_policies_em_delete(struct cu_ctx *cx)
+{
+	struct json_object *before = NULL;
+	struct row r;
+
+	if (cu_api_login(cx) != 0 ||
+	    row_find(cx, CU_DB_STMT_POLICIES_EM_GET, "policy_uuid", EM_APP ".delete_" EM_MODEL,
+	             &r) != 0 ||
+	    row_lock(cx, CU_DB_STMT_POLICIES_EM_LOCK, "policy_uuid", &r, &before) != 0)
+		return;
+	finish_delete(cx, CU_DB_STMT_POLICIES_DELETE, EM_APP, EM_MODEL, &r, before);
+}
+
+/* ---- bindings/ ---- */
+
+static const struct cu_api_sort binding_sorts[] = {
+    {"target", "b.target"},
+    {"order", "b.\"order\""},
+    {"policy", "b.policy"},
+    {"group", "b.group_uuid"},
+    {"user", "b.user_id"},
+    {"negate", "b.negate"},
+    {"enabled", "b.enabled"},
+    {"timeout", "b.timeout"},
+    {"failure_result", "b.failure_result"},
+    {"pk", "b.policy_binding_uuid"},
+    {"policy_binding_uuid", "b.policy_binding_uuid"},
+};
+
+static const struct cu_api_filter binding_filters[] = {
+    {"policy", CU_API_F_UUID, "b.policy = $%d::uuid"},
+    {"policy__isnull", CU_API_F_BOOL, "(b.policy IS NULL) = $%d::boolean"},
+    {"target", CU_API_F_UUID, "b.target = $%d::uuid"},
+    {"target_in", CU_API_F_TEXT_ANY, "b.target = ANY ($%d::uuid[])"},
+    {"enabled", CU_API_F_BOOL, "b.enabled = $%d::boolean"},
+    {"order", CU_API_F_INT, "b.\"order\" = $%d::bigint"},
+    {"timeout", CU_API_F_INT, "b.timeout = $%d::bigint"},
+};
+
+static const struct cu_api_list binding_list = {
+    .al_row = CU_SQL_BINDING,
+    .al_from = "FROM policy_bindings b",
+    .al_pk = "b.policy_binding_uuid::text",
+    .al_view_perm = BINDING_APP ".view_" BINDING_MODEL,
+    .al_search = "EXISTS (SELECT 1 FROM policies sp WHERE sp.policy_uuid = b.policy AND "
+                 "sp.name ILIKE $%d)",
+    .al_sorts = binding_sorts,
+    .al_nsorts = sizeof(binding_sorts) / sizeof(binding_sorts[0]),
+    /* authentik's ordering: target, then order. */
+    .al_default_sort = "target,order",
+    .al_tiebreak = "b.policy_binding_uuid",
+    .al_filters = binding_filters,
+    .al_nfilters = sizeof(binding_filters) / sizeof(binding_filters[0]),
+};
+
+/* A nullable related key: a UUID, or (user) an integer pk. */
+static void
+read_ref(struct cu_api_errors *e, struct json_object *body, const char *key, int is_int,
+         struct json_object *eff)
+{
+	const char *s = NULL;
+	int64_t n;
+
+	if (take_null(body, key, eff))
+		return;
+	if (is_int) {
+		if (cu_api_field_int(e, body, key, INT64_MIN + 1, INT64_MAX, &n) > 0)
+			cu_json_set_int(eff, key, n);
+	} else if (cu_api_field_uuid(e, body, key, 1, &s) > 0) {
+		cu_json_set_string(eff, key, s);
+	}
+}
+
+/* Overlays the body's fields on eff and checks their types, as PolicyBindingSerializer. */
+static void
+binding_read_body(struct cu_api_errors *e, struct json_object *body, struct json_object *eff)
+{
+	static const char *const bools[] = {"negate", "enabled", "failure_result", NULL};
+	const char *s = NULL;
+	int64_t n;
+	size_t i;
+	int b;
+
+	read_ref(e, body, "policy", 0, eff);
+	read_ref(e, body, "group", 0, eff);
+	read_ref(e, body, "user", 1, eff);
+	if (cu_api_field_uuid(e, body, "target", 0, &s) > 0)
+		cu_json_set_string(eff, "target", s);
+	for (i = 0; bools[i] != NULL; i++)
+		if (cu_api_field_bool(e, body, bools[i], &b) > 0)
+			cu_json_set_bool(eff, bools[i], b);
+	if (cu_api_field_int(e, body, "order", -2147483648LL, 2147483647LL, &n) > 0)
+		cu_json_set_int(eff, "order", n);
+	if (cu_api_field_int(e, body, "timeout", 0, 2147483647LL, &n) > 0)
+		cu_json_set_int(eff, "timeout", n);
+}
+
+/* policy, group, user, target, negate, enabled, order, timeout, failure_result into p[0..8]. */
+static void
+binding_params(struct json_object *eff, const char **p)
+{
+	p[0] = eff_text(eff, "policy");
+	p[1] = eff_text(eff, "group");
+	p[2] = eff_text(eff, "user");
+	p[3] = eff_text(eff, "target");
+	p[4] = eff_bool(eff, "negate");
+	p[5] = eff_bool(eff, "enabled");
+	p[6] = eff_text(eff, "order");
+	p[7] = eff_text(eff, "timeout");
+	p[8] = eff_bool(eff, "failure_result");
+}
+
+/*
+ * Inside the transaction: the related objects exist (authentik's PrimaryKeyRelatedField
+ * errors), then exactly one of policy, group and user is set (its validate()). p as
+ * binding_params. 0, or -1 having rolled back and answered.
+ */
+static int
+binding_check(struct cu_ctx *cx, struct cu_api_errors *e, const char **p)
+{
+	static const char *const keys[] = {"policy", "group", "user", "target"};
+	PGresult *res = NULL;
+	enum cu_err err;
+	int i, set = 0;
+
+	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_POLICIES_BINDINGS_REFS, 4, p);
+	if (err != CU_OK) {
+		cu_api_db_fail(cx, err);
+		return -1;
+	}
+	for (i = 0; i < 4; i++)
+		if (strcmp(cu_db_value(res, 0, i), "t") != 0)
+			cu_api_error(e, keys[i],
+			             cu_arena_printf(cx->cx_arena,
+			                             "Invalid pk \"%s\" - object does not exist.",
+			                             p[i]));
+	if (!cu_api_errors_any(e)) {
+		for (i = 0; i < 3; i++)
+			set += p[i] != NULL;
+		if (set > 1)
+			cu_api_error(e, NULL,
+			             "Only one of 'policy', 'group' or 'user' can be set.");
+		else if (set < 1)
+			cu_api_error(e, NULL, "One of 'policy', 'group' or 'user' must be set.");
+	}
+	if (cu_api_errors_any(e)) {
+		cu_db_rollback(cx->cx_db);
+		cu_api_errors_send(cx, e);
+		return -1;
+	}
+	return 0;
+}
+
+/* Runs an insert or update; (policy, target, order) taken answers 400 as DRF's
+ * UniqueTogetherValidator. 0, or -1 having rolled back and answered. */
+static int
+binding_exec(struct cu_ctx *cx, struct cu_api_errors *e, enum cu_db_stmt st, int n,
+             const char **params, PGresult **res)
+{
+	enum cu_err err = cu_db_exec(cx->cx_db, cx->cx_arena, res, st, n, params);
+
+	if (err == CU_ERR_INVALID && cu_db_is_unique_violation(*res)) {
+		cu_db_rollback(cx->cx_db);
+		cu_api_error(e, NULL, "The fields policy, target, order must make a unique set.");
+		cu_api_errors_send(cx, e);
+		return -1;
+	}
+	if (err != CU_OK) {
+		cu_api_db_fail(cx, err);
+		return -1;
+	}
+	return 0;
+}
+
+void
+cu_api_policies_bindings_list(struct cu_ctx *cx)
+{
+	const struct cu_http_request *req = cx->cx_req;
+	struct cu_api_errors e;
+	size_t i;
+
+	if (cu_api_login(cx) != 0)
+		return;
+	/* target_in repeats; each value must be a UUID before PostgreSQL casts the array. */
+	cu_api_errors_init(&e, cx);
+	for (i = 0; i < req->rq_nargs; i++)
+		if (strcmp(req->rq_args[i].kv_key, "target_in") == 0 &&
+		    !cu_api_is_uuid(req->rq_args[i].kv_val) && !cu_api_errors_any(&e))
+			cu_api_error(
+			    &e, "target_in",
+			    cu_arena_printf(cx->cx_arena,
+			                    "\xe2\x80\x9c%s\xe2\x80\x9d is not a valid value.",
+			                    req->rq_args[i].kv_val));
+	if (cu_api_errors_any(&e)) {
+		cu_api_errors_send(cx, &e);
+		return;
+	}
+	cu_api_list_send(cx, &binding_list, NULL, 0);
+}
+
+void
+cu_api_policies_bindings_get(struct cu_ctx *cx)
+{
+	struct row r;
+
+	if (cu_api_login(cx) != 0 ||
+	    row_find(cx, CU_DB_STMT_POLICIES_BINDINGS_GET, "policy_binding_uuid",
+	             BINDING_APP ".view_" BINDING_MODEL, &r) != 0)
+		return;
+	cu_api_send_row(cx, 200, r.rw_res);
+}
+
+void
+cu_api_policies_bindings_create(struct cu_ctx *cx)
+{
+	static const char *const required[] = {"target", "order", NULL};
+	struct json_object *body = NULL, *eff;
+	struct cu_api_errors e;
+	const char *params[9];
+	PGresult *res = NULL;
+	enum cu_err err;
+
+	if (cu_api_login(cx) != 0 ||
+	    cu_api_require(cx, BINDING_APP ".add_" BINDING_MODEL, NULL) != 0 ||
+	    cu_api_body(cx, &body) != 0)
+		return;
+	cu_api_errors_init(&e, cx);
+	eff = cu_json_object(cx->cx_arena);
+	cu_json_set_bool(eff, "negate", 0);
+	cu_json_set_bool(eff, "enabled", 1);
+	cu_json_set_int(eff, "timeout", 30);
+	cu_json_set_bool(eff, "failure_result", 0);
+	require_fields(&e, body, required);
+	binding_read_body(&e, body, eff);
+	if (cu_api_errors_any(&e)) {
+		cu_api_errors_send(cx, &e);
+		return;
+	}
+	binding_params(eff, params);
+	if ((err = cu_db_begin(cx->cx_db)) != CU_OK) {
+		cu_ctx_fail(cx, err, "The database");
+		return;
+	}
+	if (binding_check(cx, &e, params) != 0 ||
+	    binding_exec(cx, &e, CU_DB_STMT_POLICIES_BINDINGS_INSERT, 9, params, &res) != 0)
+		return;
+	finish_write(cx, CU_DB_STMT_POLICIES_BINDINGS_GET, 201, "model_created", BINDING_APP,
+	             BINDING_MODEL, cu_arena_strdup(cx->cx_arena, cu_db_value(res, 0, 0)), NULL);
+}
+
+void
+cu_api_policies_bindings_update(struct cu_ctx *cx)
+{
+	static const char *const required[] = {"target", "order", NULL};
+	struct json_object *body = NULL, *before = NULL, *eff = NULL;
+	struct cu_api_errors e;
+	const char *params[10];
+	PGresult *res = NULL;
+	struct row r;
+
+	if (cu_api_login(cx) != 0 ||
+	    row_find(cx, CU_DB_STMT_POLICIES_BINDINGS_GET, "policy_binding_uuid",
+	             BINDING_APP ".change_" BINDING_MODEL, &r) != 0 ||
+	    cu_api_body(cx, &body) != 0 ||
+	    row_lock(cx, CU_DB_STMT_POLICIES_BINDINGS_LOCK, "policy_binding_uuid", &r, &before) !=
+	        0)
+		return;
+	if (cu_json_parse(cx->cx_arena, r.rw_snapshot, strlen(r.rw_snapshot), &eff) != CU_OK) {
+		cu_db_rollback(cx->cx_db);
+		cu_ctx_fail(cx, CU_ERR_INTERNAL, "The binding");
+		return;
+	}
+	cu_api_errors_init(&e, cx);
+	if (cx->cx_req->rq_method == CU_HTTP_PUT)
+		require_fields(&e, body, required);
+	binding_read_body(&e, body, eff);
+	if (cu_api_errors_any(&e)) {
+		cu_db_rollback(cx->cx_db);
+		cu_api_errors_send(cx, &e);
+		return;
+	}
+	params[0] = r.rw_pk;
+	binding_params(eff, params + 1);
+	if (binding_check(cx, &e, params + 1) != 0 ||
+	    binding_exec(cx, &e, CU_DB_STMT_POLICIES_BINDINGS_UPDATE, 10, params, &res) != 0)
+		return;
+	finish_write(cx, CU_DB_STMT_POLICIES_BINDINGS_GET, 200, "model_updated", BINDING_APP,
+	             BINDING_MODEL, r.rw_pk, before);
+}
+
+void
+cu_api_policies_bindings_delete(struct cu_ctx *cx)
+{
+	struct json_object *before = NULL;
+	struct row r;
+
+	if (cu_api_login(cx) != 0 ||
+	    row_find(cx, CU_DB_STMT_POLICIES_BINDINGS_GET, "policy_binding_uuid",
+	             BINDING_APP ".delete_" BINDING_MODEL, &r) != 0 ||
+	    row_lock(cx, CU_DB_STMT_POLICIES_BINDINGS_LOCK, "policy_binding_uuid", &r, &before) !=
+	        0)
+		return;
+	finish_delete(cx, CU_DB_STMT_POLICIES_BINDINGS_DELETE, BINDING_APP, BINDING_MODEL, &r,
+	              before);
+}
