@@ -54,6 +54,7 @@ struct cfg_key {
 static int cfg_check_log_level(const char *v);
 static int cfg_check_sslmode(const char *v);
 static int cfg_check_session_attrs(const char *v);
+static void cfg_alias(char **key, char **alias);
 
 /*
  * Every key, its type, where it lands and its default; adding a key is one line here and one
@@ -114,6 +115,9 @@ static const struct cfg_key cfg_keys[] = {
     /* How long a worker holds a task before another may take it over (authentik's
      * worker.task_default_time_limit, 10 minutes). */
     {K_INT("worker.task_lease_seconds", worker_task_lease_seconds, "600", 1, 86400)},
+    /* CUSTOS_TEMPLATES_DIR and CUSTOS_CERTS_DIR: short names for the two folders above. */
+    {K_STR("templates_dir", templates_dir, "", NULL)},
+    {K_STR("certs_dir", certs_dir, "", NULL)},
 };
 
 #define CFG_NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
@@ -852,6 +856,10 @@ cu_config_load(struct cu_config *cfg, const char *path, char *const *envp, char 
 		cfg_fail(&ld, "config: secret_key is required (set CUSTOS_SECRET_KEY)");
 		goto out;
 	}
+	/* The short names the container world uses (authentik's /templates and /certs mounts):
+	 * when set they stand for the long keys. */
+	cfg_alias(&cfg->email_template_dir, &cfg->templates_dir);
+	cfg_alias(&cfg->cert_discovery_dir, &cfg->certs_dir);
 	rc = 0;
 out:
 	cfg_free_str(&val);
@@ -864,6 +872,16 @@ out:
 	if (rc != 0)
 		cu_config_free(cfg);
 	return rc;
+}
+
+/* Moves a non-empty *alias over *key. */
+static void
+cfg_alias(char **key, char **alias)
+{
+	if (*alias == NULL || (*alias)[0] == '\0')
+		return;
+	cfg_free_str(key);
+	*key = cu_strdup(*alias);
 }
 
 void

@@ -59,6 +59,8 @@ struct cu_config {
 	char *bootstrap_token;
 	char *bootstrap_email;
 	int worker_task_lease_seconds;
+	char *templates_dir; /* alias of email.template_dir when set */
+	char *certs_dir;     /* alias of cert_discovery_dir when set */
 };
 
 /*

@@ -110,3 +110,23 @@ for n in 1 2; do
 	t1=$(date +%s.%N)
 	printf '%-44s %12s\n' "$n worker(s)" "$(awk -v n=$total -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')"
 done
+
+# Mail: send_mail tasks through one worker to an SMTP server on loopback.
+smtp_port=$(free_port)
+count=$S/smtp-count
+echo 0 > "$count"
+/usr/bin/python3 tests/bench/smtp_sink.py "$smtp_port" "$count" & sink=$!
+scripts/stack.sh worker-stop "$S" >/dev/null
+sleep 1
+CUSTOS_CONFIG=$S/custos.conf CUSTOS_EMAIL__HOST=127.0.0.1 CUSTOS_EMAIL__PORT=$smtp_port \
+	"$B/custos-worker" run >>"$S/log/worker-bench.log" 2>&1 & mailer=$!
+total=500
+t0=$(date +%s.%N)
+psql_super "INSERT INTO tasks (actor_name, args) SELECT 'authentik.stages.email.tasks.send_mail',
+	jsonb_build_object('to', 'bench' || g || '@example.com', 'template', 'email/setup')
+	FROM generate_series(1, $total) g" >/dev/null
+for i in $(seq 1200); do [ "$(cat "$count")" -ge "$total" ] && break; sleep 0.1; done
+t1=$(date +%s.%N)
+kill "$mailer" "$sink" 2>/dev/null; wait "$mailer" "$sink" 2>/dev/null
+printf '%-44s %12s\n' "Mails to a loopback SMTP server (1 worker)" \
+	"$(awk -v n="$(cat "$count")" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f/s (%d sent)", n / (b - a), n }')"

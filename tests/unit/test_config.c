@@ -490,6 +490,27 @@ test_limits(void **state)
 	cu_free(val);
 }
 
+/* CUSTOS_TEMPLATES_DIR and CUSTOS_CERTS_DIR stand for the long keys when set. */
+static void
+test_folder_aliases(void **state)
+{
+	char *const *plain = ENV("CUSTOS_SECRET_KEY=k", "CUSTOS_EMAIL__TEMPLATE_DIR=/long");
+	char *const *alias = ENV("CUSTOS_SECRET_KEY=k", "CUSTOS_EMAIL__TEMPLATE_DIR=/long",
+	                         "CUSTOS_TEMPLATES_DIR=/short", "CUSTOS_CERTS_DIR=/c");
+	struct cu_config c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(cu_config_load(&c, NULL, plain, err, sizeof(err)), 0);
+	assert_string_equal(c.email_template_dir, "/long");
+	assert_string_equal(c.cert_discovery_dir, "/certs");
+	cu_config_free(&c);
+	assert_int_equal(cu_config_load(&c, NULL, alias, err, sizeof(err)), 0);
+	assert_string_equal(c.email_template_dir, "/short");
+	assert_string_equal(c.cert_discovery_dir, "/c");
+	cu_config_free(&c);
+}
+
 static void
 test_conninfo(void **state)
 {
@@ -540,6 +561,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_unknown_keys_warn, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_folder_aliases, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_conninfo, setup, teardown),
 	};
 
