@@ -125,7 +125,7 @@ t0=$(date +%s.%N)
 psql_super "INSERT INTO tasks (actor_name, args) SELECT 'authentik.stages.email.tasks.send_mail',
 	jsonb_build_object('to', 'bench' || g || '@example.com', 'template', 'email/setup')
 	FROM generate_series(1, $total) g" >/dev/null
-for i in $(seq 1200); do [ "$(cat "$count")" -ge "$total" ] && break; sleep 0.1; done
+for i in $(seq 1200); do c=$(cat "$count" 2>/dev/null); [ "${c:-0}" -ge "$total" ] && break; sleep 0.1; done
 t1=$(date +%s.%N)
 kill "$mailer" "$sink" 2>/dev/null; wait "$mailer" "$sink" 2>/dev/null
 printf '%-44s %12s\n' "Mails to a loopback SMTP server (1 worker)" \
