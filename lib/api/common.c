@@ -877,3 +877,82 @@ cu_api_text_diff(struct cu_ctx *cx, const char *before, const char *after)
 		return NULL;
 	return cu_api_json_diff(cx, a, b, NULL);
 }
+
+/*
+ * A list of primary keys under key: UUID strings (ints 0) or integers (ints 1). 1 with *out a
+ * PostgreSQL array literal, 0 when absent, -1 having recorded DRF's error.
+ */
+int
+cu_api_field_pk_list(struct cu_ctx *cx, struct cu_api_errors *e, struct json_object *body,
+                     const char *key, int ints, const char **out)
+{
+	struct json_object *arr = NULL;
+	const char **items;
+	size_t i, n;
+	int r = cu_api_field_array(e, body, key, &arr);
+
+	*out = NULL;
+	if (r <= 0)
+		return r;
+	n = json_object_array_length(arr);
+	items = cu_arena_alloc(cx->cx_arena, (n + 1) * sizeof(*items));
+	for (i = 0; i < n; i++) {
+		struct json_object *v = json_object_array_get_idx(arr, i);
+		int ok = ints ? v != NULL && json_object_is_type(v, json_type_int)
+		              : v != NULL && json_object_is_type(v, json_type_string);
+
+		if (!ok) {
+			cu_api_error(
+			    e, key,
+			    cu_arena_printf(cx->cx_arena,
+			                    "Incorrect type. Expected pk value, received %s.",
+			                    cu_api_py_type(v)));
+			return -1;
+		}
+		if (ints) {
+			int64_t x = json_object_get_int64(v);
+
+			if (x == INT64_MAX || x == INT64_MIN) {
+				cu_api_error(e, key,
+				             "Incorrect type. Expected pk value, received int.");
+				return -1;
+			}
+			items[i] = cu_arena_printf(cx->cx_arena, "%lld", (long long)x);
+		} else {
+			items[i] = json_object_get_string(v);
+			if (!cu_api_is_uuid(items[i])) {
+				cu_api_error(
+				    e, key,
+				    cu_arena_printf(cx->cx_arena,
+				                    "\xe2\x80\x9c%.64s\xe2\x80\x9d is not a valid "
+				                    "UUID.",
+				                    items[i]));
+				return -1;
+			}
+		}
+	}
+	*out = cu_api_pg_array(cx, items, n);
+	return 1;
+}
+
+int
+cu_api_check_missing(struct cu_ctx *cx, struct cu_api_errors *e, enum cu_db_stmt st,
+                     const char *key, const char *arr)
+{
+	PGresult *res = NULL;
+	enum cu_err err;
+
+	if (arr == NULL)
+		return 0;
+	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, st, 1, &arr);
+	if (err != CU_OK) {
+		cu_api_db_fail(cx, err);
+		return -1;
+	}
+	if (PQntuples(res) > 0)
+		cu_api_error(e, key,
+		             cu_arena_printf(cx->cx_arena,
+		                             "Invalid pk \"%s\" - object does not exist.",
+		                             cu_db_value(res, 0, 0)));
+	return 0;
+}

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "db_stmt.h"
 #include "err.h"
 
 struct cu_ctx;
@@ -149,6 +150,21 @@ void cu_api_db_fail(struct cu_ctx *cx, enum cu_err err);
 /* cu_api_json_diff of two JSON texts (snapshots PostgreSQL built); NULL when either does not
  * parse. */
 struct json_object *cu_api_text_diff(struct cu_ctx *cx, const char *before, const char *after);
+
+/*
+ * A list of primary keys under key: UUID strings (ints 0) or integers (ints 1). 1 with *out a
+ * PostgreSQL array literal, 0 when absent, -1 having recorded DRF's error.
+ */
+int cu_api_field_pk_list(struct cu_ctx *cx, struct cu_api_errors *e, struct json_object *body,
+                         const char *key, int ints, const char **out);
+
+/*
+ * Records 'Invalid pk "x" - object does not exist.' under key for the first id of arr (a
+ * PostgreSQL array literal, NULL: nothing to check) that statement st, given arr, returns as
+ * missing. 0 when checked, -1 having rolled back and answered (database unavailable).
+ */
+int cu_api_check_missing(struct cu_ctx *cx, struct cu_api_errors *e, enum cu_db_stmt st,
+                         const char *key, const char *arr);
 
 /* 204 No Content. */
 void cu_api_no_content(struct cu_ctx *cx);

@@ -44,85 +44,6 @@ uuid_param(struct cu_ctx *cx)
 	return cu_api_is_uuid(id) ? id : NULL;
 }
 
-/*
- * A list of primary keys under key: UUID strings (ints 0) or integers (ints 1). 1 with *out a
- * PostgreSQL array literal, 0 when absent, -1 having recorded DRF's error.
- */
-static int
-pk_list(struct cu_ctx *cx, struct cu_api_errors *e, struct json_object *body, const char *key,
-        int ints, const char **out)
-{
-	struct json_object *arr = NULL;
-	const char **items;
-	size_t i, n;
-	int r = cu_api_field_array(e, body, key, &arr);
-
-	*out = NULL;
-	if (r <= 0)
-		return r;
-	n = json_object_array_length(arr);
-	items = cu_arena_alloc(cx->cx_arena, (n + 1) * sizeof(*items));
-	for (i = 0; i < n; i++) {
-		struct json_object *v = json_object_array_get_idx(arr, i);
-		int ok = ints ? v != NULL && json_object_is_type(v, json_type_int)
-		              : v != NULL && json_object_is_type(v, json_type_string);
-
-		if (!ok) {
-			cu_api_error(
-			    e, key,
-			    cu_arena_printf(cx->cx_arena,
-			                    "Incorrect type. Expected pk value, received %s.",
-			                    cu_api_py_type(v)));
-			return -1;
-		}
-		if (ints) {
-			int64_t x = json_object_get_int64(v);
-
-			if (x == INT64_MAX || x == INT64_MIN) {
-				cu_api_error(e, key,
-				             "Incorrect type. Expected pk value, received int.");
-				return -1;
-			}
-			items[i] = cu_arena_printf(cx->cx_arena, "%lld", (long long)x);
-		} else {
-			items[i] = json_object_get_string(v);
-			if (!cu_api_is_uuid(items[i])) {
-				cu_api_error(
-				    e, key,
-				    cu_arena_printf(cx->cx_arena,
-				                    "\xe2\x80\x9c%.64s\xe2\x80\x9d is not a valid "
-				                    "UUID.",
-				                    items[i]));
-				return -1;
-			}
-		}
-	}
-	*out = cu_api_pg_array(cx, items, n);
-	return 1;
-}
-
-static int
-check_missing(struct cu_ctx *cx, struct cu_api_errors *e, enum cu_db_stmt st, const char *key,
-              const char *arr)
-{
-	PGresult *res = NULL;
-	enum cu_err err;
-
-	if (arr == NULL)
-		return 0;
-	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, st, 1, &arr);
-	if (err != CU_OK) {
-		cu_api_db_fail(cx, err);
-		return -1;
-	}
-	if (PQntuples(res) > 0)
-		cu_api_error(e, key,
-		             cu_arena_printf(cx->cx_arena,
-		                             "Invalid pk \"%s\" - object does not exist.",
-		                             cu_db_value(res, 0, 0)));
-	return 0;
-}
-
 struct group_input {
 	const char *gi_name;
 	const char *gi_is_superuser; /* "true" / "false" / NULL */
@@ -147,11 +68,11 @@ group_read(struct cu_ctx *cx, struct cu_api_errors *e, struct json_object *body,
 	if (cu_api_field_object(e, body, "attributes", &attrs) == 1)
 		in->gi_attributes = cu_json_text(attrs, NULL);
 	/* users and parents default to [] when a full write leaves them out; roles do not. */
-	if (pk_list(cx, e, body, "parents", 0, &in->gi_parents) == 0 && full)
+	if (cu_api_field_pk_list(cx, e, body, "parents", 0, &in->gi_parents) == 0 && full)
 		in->gi_parents = "{}";
-	if (pk_list(cx, e, body, "users", 1, &in->gi_users) == 0 && full)
+	if (cu_api_field_pk_list(cx, e, body, "users", 1, &in->gi_users) == 0 && full)
 		in->gi_users = "{}";
-	(void)pk_list(cx, e, body, "roles", 0, &in->gi_roles);
+	(void)cu_api_field_pk_list(cx, e, body, "roles", 0, &in->gi_roles);
 }
 
 /*
@@ -200,9 +121,11 @@ group_check(struct cu_ctx *cx, struct cu_api_errors *e, const struct group_input
 				                   "status to False.");
 		}
 	}
-	if (check_missing(cx, e, CU_DB_STMT_USERS_MISSING_GROUP, "parents", in->gi_parents) != 0 ||
-	    check_missing(cx, e, CU_DB_STMT_GROUPS_MISSING_USER, "users", in->gi_users) != 0 ||
-	    check_missing(cx, e, CU_DB_STMT_USERS_MISSING_ROLE, "roles", in->gi_roles) != 0)
+	if (cu_api_check_missing(cx, e, CU_DB_STMT_USERS_MISSING_GROUP, "parents",
+	                         in->gi_parents) != 0 ||
+	    cu_api_check_missing(cx, e, CU_DB_STMT_GROUPS_MISSING_USER, "users", in->gi_users) !=
+	        0 ||
+	    cu_api_check_missing(cx, e, CU_DB_STMT_USERS_MISSING_ROLE, "roles", in->gi_roles) != 0)
 		return -1;
 	if (uuid != NULL && in->gi_parents != NULL && !cu_api_errors_any(e)) {
 		const char *p[2] = {uuid, in->gi_parents};

@@ -74,75 +74,6 @@ ts_value(struct cu_ctx *cx, const char *s)
 	return cu_arena_printf(cx->cx_arena, "%s%s", s, strlen(s) == 10 ? "T00:00:00+00" : "+00");
 }
 
-/*
- * A list of UUID strings under key (a PrimaryKeyRelatedField): 1 with *out a PostgreSQL array
- * literal, 0 when absent, -1 having recorded DRF's error.
- */
-static int
-uuid_list(struct cu_ctx *cx, struct cu_api_errors *e, struct json_object *body, const char *key,
-          const char **out)
-{
-	struct json_object *arr = NULL;
-	const char **items;
-	size_t i, n;
-	int r = cu_api_field_array(e, body, key, &arr);
-
-	*out = NULL;
-	if (r <= 0)
-		return r;
-	n = json_object_array_length(arr);
-	items = cu_arena_alloc(cx->cx_arena, (n + 1) * sizeof(*items));
-	for (i = 0; i < n; i++) {
-		struct json_object *v = json_object_array_get_idx(arr, i);
-		const char *s;
-
-		if (v == NULL || !json_object_is_type(v, json_type_string)) {
-			cu_api_error(
-			    e, key,
-			    cu_arena_printf(cx->cx_arena,
-			                    "Incorrect type. Expected pk value, received %s.",
-			                    cu_api_py_type(v)));
-			return -1;
-		}
-		s = json_object_get_string(v);
-		if (!cu_api_is_uuid(s)) {
-			cu_api_error(e, key,
-			             cu_arena_printf(cx->cx_arena,
-			                             "\xe2\x80\x9c%.64s\xe2\x80\x9d is not a "
-			                             "valid UUID.",
-			                             s));
-			return -1;
-		}
-		items[i] = s;
-	}
-	*out = cu_api_pg_array(cx, items, n);
-	return 1;
-}
-
-/* Records 'Invalid pk "x" - object does not exist.' for the first id of arr (a PostgreSQL
- * array literal) that st finds missing. 0 checked, -1 having answered (database). */
-static int
-check_missing(struct cu_ctx *cx, struct cu_api_errors *e, enum cu_db_stmt st, const char *key,
-              const char *arr)
-{
-	PGresult *res = NULL;
-	enum cu_err err;
-
-	if (arr == NULL)
-		return 0;
-	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, st, 1, &arr);
-	if (err != CU_OK) {
-		cu_api_db_fail(cx, err);
-		return -1;
-	}
-	if (PQntuples(res) > 0)
-		cu_api_error(e, key,
-		             cu_arena_printf(cx->cx_arena,
-		                             "Invalid pk \"%s\" - object does not exist.",
-		                             cu_db_value(res, 0, 0)));
-	return 0;
-}
-
 /* --- reading a User body ------------------------------------------------------------------ */
 
 struct user_input {
@@ -231,9 +162,9 @@ user_read(struct cu_ctx *cx, struct cu_api_errors *e, struct json_object *body, 
 	}
 	if (cu_api_field_object(e, body, "attributes", &attrs) == 1)
 		in->ui_attributes = cu_json_text(attrs, NULL);
-	if (uuid_list(cx, e, body, "groups", &in->ui_groups) == 0 && full)
+	if (cu_api_field_pk_list(cx, e, body, "groups", 0, &in->ui_groups) == 0 && full)
 		in->ui_groups = "{}";
-	if (uuid_list(cx, e, body, "roles", &in->ui_roles) == 0 && full)
+	if (cu_api_field_pk_list(cx, e, body, "roles", 0, &in->ui_roles) == 0 && full)
 		in->ui_roles = "{}";
 }
 
@@ -257,8 +188,9 @@ user_check(struct cu_ctx *cx, struct cu_api_errors *e, const struct user_input *
 		if (PQntuples(res) > 0)
 			cu_api_error(e, "username", "This field must be unique.");
 	}
-	if (check_missing(cx, e, CU_DB_STMT_USERS_MISSING_GROUP, "groups", in->ui_groups) != 0 ||
-	    check_missing(cx, e, CU_DB_STMT_USERS_MISSING_ROLE, "roles", in->ui_roles) != 0)
+	if (cu_api_check_missing(cx, e, CU_DB_STMT_USERS_MISSING_GROUP, "groups", in->ui_groups) !=
+	        0 ||
+	    cu_api_check_missing(cx, e, CU_DB_STMT_USERS_MISSING_ROLE, "roles", in->ui_roles) != 0)
 		return -1;
 	return 0;
 }
