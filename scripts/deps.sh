@@ -10,7 +10,8 @@ pkgs=(
 	# run
 	postgresql-15 redis-server lighttpd apache2 libapache2-mod-fcgid libfcgi-bin
 	# test and check
-	python3 python3-pytest python3-requests python3-psycopg2 python3-argon2 python3-aiosmtpd curl clang-format cppcheck wrk procps
+	python3 python3-pytest python3-requests python3-psycopg2 python3-argon2 python3-aiosmtpd curl openssl redis-tools
+	clang-format cppcheck wrk procps
 )
 
 missing=()
