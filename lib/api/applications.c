@@ -413,9 +413,7 @@ cu_api_applications_create(struct cu_ctx *cx)
 	}
 	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_APPLICATIONS_INSERT, 10, params);
 	if (err == CU_ERR_INVALID && cu_db_is_unique_violation(res)) {
-		cu_db_rollback(cx->cx_db);
-		cu_api_error(&e, "slug", "application with this slug already exists.");
-		cu_api_errors_send(cx, &e);
+		cu_api_reject(cx, &e, "slug", "application with this slug already exists.");
 		return;
 	}
 	if (err != CU_OK) {
@@ -472,9 +470,7 @@ cu_api_applications_update(struct cu_ctx *cx)
 	eff_params(eff, params + 1);
 	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_APPLICATIONS_UPDATE, 11, params);
 	if (err == CU_ERR_INVALID && cu_db_is_unique_violation(res)) {
-		cu_db_rollback(cx->cx_db);
-		cu_api_error(&e, "slug", "application with this slug already exists.");
-		cu_api_errors_send(cx, &e);
+		cu_api_reject(cx, &e, "slug", "application with this slug already exists.");
 		return;
 	}
 	if (err != CU_OK) {

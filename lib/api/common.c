@@ -956,3 +956,22 @@ cu_api_check_missing(struct cu_ctx *cx, struct cu_api_errors *e, enum cu_db_stmt
 		                             cu_db_value(res, 0, 0)));
 	return 0;
 }
+
+int
+cu_api_commit(struct cu_ctx *cx, enum cu_err err)
+{
+	if (err == CU_OK)
+		err = cu_db_commit(cx->cx_db);
+	if (err == CU_OK)
+		return 0;
+	cu_api_db_fail(cx, err);
+	return -1;
+}
+
+void
+cu_api_reject(struct cu_ctx *cx, struct cu_api_errors *e, const char *field, const char *msg)
+{
+	cu_db_rollback(cx->cx_db);
+	cu_api_error(e, field, msg);
+	cu_api_errors_send(cx, e);
+}

@@ -147,6 +147,15 @@ void cu_api_send_row(struct cu_ctx *cx, int status, const void *pgresult);
 /* Rolls back the open transaction and answers for err (503 for an unreachable database). */
 void cu_api_db_fail(struct cu_ctx *cx, enum cu_err err);
 
+/*
+ * Ends a write: commits when err (the outcome of the writes and the event) is CU_OK. 0 when
+ * committed; -1 having rolled back and answered for the failure.
+ */
+int cu_api_commit(struct cu_ctx *cx, enum cu_err err) __attribute__((warn_unused_result));
+
+/* Rolls back, records msg under field (NULL: non_field_errors) and answers 400. */
+void cu_api_reject(struct cu_ctx *cx, struct cu_api_errors *e, const char *field, const char *msg);
+
 /* cu_api_json_diff of two JSON texts (snapshots PostgreSQL built); NULL when either does not
  * parse. */
 struct json_object *cu_api_text_diff(struct cu_ctx *cx, const char *before, const char *after);

@@ -343,9 +343,7 @@ cu_api_groups_create(struct cu_ctx *cx)
 	p[2] = in.gi_attributes;
 	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_GROUPS_INSERT, 3, p);
 	if (err == CU_ERR_INVALID && cu_db_is_unique_violation(res)) {
-		cu_db_rollback(cx->cx_db);
-		cu_api_error(&e, "name", "Group with this name already exists.");
-		cu_api_errors_send(cx, &e);
+		cu_api_reject(cx, &e, "name", "Group with this name already exists.");
 		return;
 	}
 	if (err != CU_OK) {
@@ -356,12 +354,8 @@ cu_api_groups_create(struct cu_ctx *cx)
 	if (group_set_links(cx, uuid, &in) != 0)
 		return;
 	err = cu_events_model(cx, "model_created", MODEL_APP, "group", uuid, in.gi_name, NULL);
-	if (err == CU_OK)
-		err = cu_db_commit(cx->cx_db);
-	if (err != CU_OK) {
-		cu_api_db_fail(cx, err);
+	if (cu_api_commit(cx, err) != 0)
 		return;
-	}
 	group_send(cx, 201, uuid);
 }
 
@@ -409,9 +403,7 @@ cu_api_groups_update(struct cu_ctx *cx)
 	p[3] = in.gi_attributes;
 	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_GROUPS_UPDATE, 4, p);
 	if (err == CU_ERR_INVALID && cu_db_is_unique_violation(res)) {
-		cu_db_rollback(cx->cx_db);
-		cu_api_error(&e, "name", "Group with this name already exists.");
-		cu_api_errors_send(cx, &e);
+		cu_api_reject(cx, &e, "name", "Group with this name already exists.");
 		return;
 	}
 	if (err != CU_OK) {
@@ -425,12 +417,8 @@ cu_api_groups_update(struct cu_ctx *cx)
 	err = cu_events_model(
 	    cx, "model_updated", MODEL_APP, "group", uuid, cu_db_value(after, 0, 1),
 	    cu_api_text_diff(cx, cu_db_value(before, 0, 0), cu_db_value(after, 0, 0)));
-	if (err == CU_OK)
-		err = cu_db_commit(cx->cx_db);
-	if (err != CU_OK) {
-		cu_api_db_fail(cx, err);
+	if (cu_api_commit(cx, err) != 0)
 		return;
-	}
 	group_send(cx, 200, uuid);
 }
 
@@ -465,12 +453,8 @@ cu_api_groups_delete(struct cu_ctx *cx)
 	}
 	err = cu_events_model(cx, "model_deleted", MODEL_APP, "group", uuid, cu_db_value(res, 0, 0),
 	                      NULL);
-	if (err == CU_OK)
-		err = cu_db_commit(cx->cx_db);
-	if (err != CU_OK) {
-		cu_api_db_fail(cx, err);
+	if (cu_api_commit(cx, err) != 0)
 		return;
-	}
 	cu_api_no_content(cx);
 }
 
@@ -544,12 +528,8 @@ membership(struct cu_ctx *cx, const char *perm, enum cu_db_stmt st, const char *
 	json_object_object_add(diff, "users", change);
 	err = cu_events_model(cx, "model_updated", MODEL_APP, "group", uuid, cu_db_value(g, 0, 0),
 	                      diff);
-	if (err == CU_OK)
-		err = cu_db_commit(cx->cx_db);
-	if (err != CU_OK) {
-		cu_api_db_fail(cx, err);
+	if (cu_api_commit(cx, err) != 0)
 		return;
-	}
 	cu_api_no_content(cx);
 }
 

@@ -364,12 +364,8 @@ finish_write(struct cu_ctx *cx, enum cu_db_stmt st, int status, const char *acti
 	if (err == CU_OK)
 		err = cu_events_model(cx, action, app, model, pk, r.rw_name,
 		                      cu_api_json_diff(cx, before, after, NULL));
-	if (err == CU_OK)
-		err = cu_db_commit(cx->cx_db);
-	if (err != CU_OK) {
-		cu_api_db_fail(cx, err);
+	if (cu_api_commit(cx, err) != 0)
 		return;
-	}
 	cu_api_send_row(cx, status, r.rw_res);
 }
 
@@ -384,12 +380,8 @@ finish_delete(struct cu_ctx *cx, enum cu_db_stmt del, const char *app, const cha
 	if (err == CU_OK)
 		err = cu_events_model(cx, "model_deleted", app, model, r->rw_pk, r->rw_name,
 		                      cu_api_json_diff(cx, before, NULL, NULL));
-	if (err == CU_OK)
-		err = cu_db_commit(cx->cx_db);
-	if (err != CU_OK) {
-		cu_api_db_fail(cx, err);
+	if (cu_api_commit(cx, err) != 0)
 		return;
-	}
 	cu_api_no_content(cx);
 }
 

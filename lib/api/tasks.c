@@ -267,12 +267,8 @@ cu_api_tasks_retry(struct cu_ctx *cx)
 	}
 	diff = cu_api_text_diff(cx, before, cu_db_value(upd, 0, 0));
 	err = cu_events_model(cx, "model_updated", "authentik_tasks", "task", pk, actor, diff);
-	if (err == CU_OK)
-		err = cu_db_commit(cx->cx_db);
-	if (err != CU_OK) {
-		cu_api_db_fail(cx, err);
+	if (cu_api_commit(cx, err) != 0)
 		return;
-	}
 	wake(cx, pk);
 	cu_api_no_content(cx);
 }
@@ -369,12 +365,8 @@ cu_api_tasks_schedules_update(struct cu_ctx *cx)
 	                      identifier, diff);
 	if (err == CU_OK)
 		err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_SCHEDULES_GET, 1, &pk);
-	if (err == CU_OK)
-		err = cu_db_commit(cx->cx_db);
-	if (err != CU_OK) {
-		cu_api_db_fail(cx, err);
+	if (cu_api_commit(cx, err) != 0)
 		return;
-	}
 	cu_api_send_row(cx, 200, res);
 }
 

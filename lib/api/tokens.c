@@ -449,9 +449,7 @@ cu_api_tokens_create(struct cu_ctx *cx)
 	}
 	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_TOKENS_INSERT, 8, params);
 	if (err == CU_ERR_INVALID && cu_db_is_unique_violation(res)) {
-		cu_db_rollback(cx->cx_db);
-		cu_api_error(&e, "identifier", "token with this identifier already exists.");
-		cu_api_errors_send(cx, &e);
+		cu_api_reject(cx, &e, "identifier", "token with this identifier already exists.");
 		goto out;
 	}
 	if (err != CU_OK)
@@ -571,9 +569,7 @@ cu_api_tokens_update(struct cu_ctx *cx)
 		goto fail;
 	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_TOKENS_UPDATE, 7, params);
 	if (err == CU_ERR_INVALID && cu_db_is_unique_violation(res)) {
-		cu_db_rollback(cx->cx_db);
-		cu_api_error(&e, "identifier", "token with this identifier already exists.");
-		cu_api_errors_send(cx, &e);
+		cu_api_reject(cx, &e, "identifier", "token with this identifier already exists.");
 		return;
 	}
 	if (err != CU_OK)
@@ -715,9 +711,7 @@ cu_api_tokens_set_key(struct cu_ctx *cx)
 	}
 	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_TOKENS_SET_KEY, 3, params);
 	if (err == CU_ERR_INVALID && cu_db_is_unique_violation(res)) {
-		cu_db_rollback(cx->cx_db);
-		cu_api_error(&e, "key", "token with this key already exists.");
-		cu_api_errors_send(cx, &e);
+		cu_api_reject(cx, &e, "key", "token with this key already exists.");
 		return;
 	}
 	if (err != CU_OK)

@@ -474,9 +474,7 @@ cu_api_users_create(struct cu_ctx *cx)
 	p[7] = in.ui_attributes;
 	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_USERS_INSERT, 8, p);
 	if (err == CU_ERR_INVALID && cu_db_is_unique_violation(res)) {
-		cu_db_rollback(cx->cx_db);
-		cu_api_error(&e, "username", "This field must be unique.");
-		cu_api_errors_send(cx, &e);
+		cu_api_reject(cx, &e, "username", "This field must be unique.");
 		return;
 	}
 	if (err != CU_OK) {
@@ -487,12 +485,8 @@ cu_api_users_create(struct cu_ctx *cx)
 	if (user_set_links(cx, id, &in) != 0)
 		return;
 	err = cu_events_model(cx, "model_created", MODEL_APP, "user", id, in.ui_username, NULL);
-	if (err == CU_OK)
-		err = cu_db_commit(cx->cx_db);
-	if (err != CU_OK) {
-		cu_api_db_fail(cx, err);
+	if (cu_api_commit(cx, err) != 0)
 		return;
-	}
 	user_send(cx, 201, id);
 }
 
@@ -548,9 +542,7 @@ cu_api_users_update(struct cu_ctx *cx)
 	p[9] = in.ui_attributes;
 	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_USERS_UPDATE, 10, p);
 	if (err == CU_ERR_INVALID && cu_db_is_unique_violation(res)) {
-		cu_db_rollback(cx->cx_db);
-		cu_api_error(&e, "username", "This field must be unique.");
-		cu_api_errors_send(cx, &e);
+		cu_api_reject(cx, &e, "username", "This field must be unique.");
 		return;
 	}
 	if (err != CU_OK) {
@@ -564,12 +556,8 @@ cu_api_users_update(struct cu_ctx *cx)
 	err = cu_events_model(
 	    cx, "model_updated", MODEL_APP, "user", id, cu_db_value(after, 0, 1),
 	    cu_api_text_diff(cx, cu_db_value(before, 0, 0), cu_db_value(after, 0, 0)));
-	if (err == CU_OK)
-		err = cu_db_commit(cx->cx_db);
-	if (err != CU_OK) {
-		cu_api_db_fail(cx, err);
+	if (cu_api_commit(cx, err) != 0)
 		return;
-	}
 	user_send(cx, 200, id);
 }
 
@@ -604,12 +592,8 @@ cu_api_users_delete(struct cu_ctx *cx)
 	}
 	err = cu_events_model(cx, "model_deleted", MODEL_APP, "user", id, cu_db_value(res, 0, 0),
 	                      NULL);
-	if (err == CU_OK)
-		err = cu_db_commit(cx->cx_db);
-	if (err != CU_OK) {
-		cu_api_db_fail(cx, err);
+	if (cu_api_commit(cx, err) != 0)
 		return;
-	}
 	cu_api_no_content(cx);
 }
 
@@ -700,12 +684,8 @@ cu_api_users_set_password(struct cu_ctx *cx)
 	cx->cx_user = &target;
 	err = cu_events_write(cx, "password_set", "authentik.events.signals", NULL);
 	cx->cx_user = self;
-	if (err == CU_OK)
-		err = cu_db_commit(cx->cx_db);
-	if (err != CU_OK) {
-		cu_api_db_fail(cx, err);
+	if (cu_api_commit(cx, err) != 0)
 		return;
-	}
 	cu_api_no_content(cx);
 }
 
@@ -804,12 +784,8 @@ cu_api_users_recovery(struct cu_ctx *cx)
 		                      strcmp(cu_db_value(res, 0, 1), "t") == 0 ? "model_created"
 		                                                               : "model_updated",
 		                      MODEL_APP, "token", cu_db_value(res, 0, 0), ident, NULL);
-	if (err == CU_OK)
-		err = cu_db_commit(cx->cx_db);
-	if (err != CU_OK) {
-		cu_api_db_fail(cx, err);
+	if (cu_api_commit(cx, err) != 0)
 		return;
-	}
 	o = cu_json_object(cx->cx_arena);
 	cu_json_set_string(o, "link",
 	                   cu_arena_printf(cx->cx_arena, "%s://%s/recovery/use-token/%s/",
@@ -950,9 +926,7 @@ cu_api_users_service_account(struct cu_ctx *cx)
 		return;
 	}
 	if (PQntuples(res) > 0) {
-		cu_db_rollback(cx->cx_db);
-		cu_api_error(&e, "name", "This field must be unique.");
-		cu_api_errors_send(cx, &e);
+		cu_api_reject(cx, &e, "name", "This field must be unique.");
 		return;
 	}
 	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_USERS_TOKEN_TAKEN, 1, &ident);
@@ -964,9 +938,7 @@ cu_api_users_service_account(struct cu_ctx *cx)
 		return;
 	}
 	if (PQntuples(res) > 0) {
-		cu_db_rollback(cx->cx_db);
-		cu_api_error(&e, NULL, "A user/group with these details already exists");
-		cu_api_errors_send(cx, &e);
+		cu_api_reject(cx, &e, NULL, "A user/group with these details already exists");
 		return;
 	}
 	p[0] = name;
@@ -1005,12 +977,8 @@ cu_api_users_service_account(struct cu_ctx *cx)
 	if (err == CU_OK)
 		err = cu_events_model(cx, "model_created", MODEL_APP, "token",
 		                      cu_db_value(res, 0, 0), ident, NULL);
-	if (err == CU_OK)
-		err = cu_db_commit(cx->cx_db);
-	if (err != CU_OK) {
-		cu_api_db_fail(cx, err);
+	if (cu_api_commit(cx, err) != 0)
 		return;
-	}
 	o = cu_json_object(cx->cx_arena);
 	cu_json_set_string(o, "username", name);
 	cu_json_set_string(o, "user_uid", uid);
