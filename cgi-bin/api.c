@@ -149,6 +149,11 @@ static const struct cu_route routes[] = {
     {GET, POLICIES "bindings/{policy_binding_uuid}/", cu_api_policies_bindings_get, 0},
     {PUT_PATCH, POLICIES "bindings/{policy_binding_uuid}/", cu_api_policies_bindings_update, 0},
     {DELETE, POLICIES "bindings/{policy_binding_uuid}/", cu_api_policies_bindings_delete, 0},
+    /* policy kinds (lib/api/policies.c): expression, password, password_expiry, reputation,
+     * unique_password, dummy */
+    /* flows, flow stage bindings, stages, prompts, invitations, consents (lib/api/flows.c,
+     * lib/api/stages.c) */
+    /* authenticated sessions (lib/api/sessions.c) */
 };
 
 static const struct cu_app app = {"api", routes, sizeof(routes) / sizeof(routes[0])};

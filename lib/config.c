@@ -118,6 +118,19 @@ static const struct cfg_key cfg_keys[] = {
     /* CUSTOS_TEMPLATES_DIR and CUSTOS_CERTS_DIR: short names for the two folders above. */
     {K_STR("templates_dir", templates_dir, "", NULL)},
     {K_STR("certs_dir", certs_dir, "", NULL)},
+    /* Reputation (authentik's reputation.expiry), and the score at which custos refuses a
+     * login outright, before any password is checked. */
+    {K_INT("reputation.expiry", reputation_expiry, "86400", 1, CFG_INT_MAX)},
+    {K_INT("reputation.lockout_threshold", reputation_lockout, "-20", -1000000, -1)},
+    /* Limits of one expression policy evaluation (Lua). */
+    {K_INT("policies.expression_max_instructions", expression_max_instructions, "1000000", 1000,
+           CFG_INT_MAX)},
+    {K_INT("policies.expression_max_memory_kib", expression_max_memory_kib, "16384", 256,
+           1048576)},
+    /* A login without a session_duration lasts until the browser closes; the server forgets
+     * it after this long all the same. */
+    {K_INT("sessions.browser_age_seconds", sessions_browser_age, "86400", 60, CFG_INT_MAX)},
+    {K_STR("password.breached_list", password_breached_list, "", NULL)},
 };
 
 #define CFG_NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
@@ -960,4 +973,53 @@ cu_config_pg_conninfo(const struct cu_config *cfg)
 		cu_die("conninfo length changed");
 	s[n] = '\0';
 	return s;
+}
+
+int
+cu_config_timedelta(const char *s, long long *seconds)
+{
+	static const struct {
+		const char *name;
+		double factor;
+	} units[] = {{"weeks", 604800}, {"days", 86400},        {"hours", 3600},
+	             {"minutes", 60},   {"seconds", 1},         {"milliseconds", 0.001},
+	             {"microseconds", 0.000001}};
+	double total = 0;
+	const char *p = s;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	while (*p != '\0') {
+		const char *eq = strchr(p, '='), *end;
+		char *num_end;
+		double v;
+		size_t i, n;
+
+		if (eq == NULL)
+			return -1;
+		n = (size_t)(eq - p);
+		while (n > 0 && p[0] == ' ')
+			p++, n--;
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (strlen(units[i].name) == n && strncmp(units[i].name, p, n) == 0)
+				break;
+		if (i == sizeof(units) / sizeof(units[0]) || eq[1] == '\0' || eq[1] == '-' ||
+		    eq[1] == '+' || eq[1] == ' ')
+			return -1;
+		errno = 0;
+		v = strtod(eq + 1, &num_end);
+		if (errno != 0 || num_end == eq + 1 || !(v >= 0) || v > 1e12)
+			return -1;
+		total += v * units[i].factor;
+		end = num_end;
+		if (*end == ';')
+			end++;
+		else if (*end != '\0')
+			return -1;
+		p = end;
+	}
+	if (total > 9.2e15)
+		return -1;
+	*seconds = (long long)total;
+	return 0;
 }

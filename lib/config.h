@@ -61,7 +61,20 @@ struct cu_config {
 	int worker_task_lease_seconds;
 	char *templates_dir; /* alias of email.template_dir when set */
 	char *certs_dir;     /* alias of cert_discovery_dir when set */
+	int reputation_expiry;          /* seconds a reputation score is kept */
+	int reputation_lockout;         /* at or below this score, logins are refused */
+	int expression_max_instructions; /* Lua instructions one expression policy may run */
+	int expression_max_memory_kib;   /* memory one expression policy may hold */
+	int sessions_browser_age;        /* server-side life of a browser session, seconds */
+	char *password_breached_list;    /* a file of breached passwords, one a line; "" none */
 };
+
+/*
+ * authentik's duration strings ("weeks=4", "days=1;hours=2", "seconds=0"): units weeks, days,
+ * hours, minutes, seconds, milliseconds, microseconds, each a non-negative number, joined by
+ * ';'. 0 with *seconds set (fractions rounded down), or -1 for anything else.
+ */
+int cu_config_timedelta(const char *s, long long *seconds) __attribute__((warn_unused_result));
 
 /*
  * Loads defaults, then the file at path (NULL: $CUSTOS_CONFIG, or none), then envp (NULL:

@@ -21,6 +21,11 @@
 #include "stmts/certs.h"
 #include "stmts/events.h"
 #include "stmts/rbac.h"
+#include "stmts/flows.h"
+#include "stmts/stages_auth.h"
+#include "stmts/stages_data.h"
+#include "stmts/policy_engine.h"
+#include "stmts/flows_api.h"
 
 #define CU_DB_STMTS(X)                                                                             \
 	X(PING, 0, "SELECT 1")                                                                     \
@@ -42,7 +47,12 @@
 	CU_DB_STMTS_BRANDS(X)                                                                      \
 	CU_DB_STMTS_CERTS(X)                                                                       \
 	CU_DB_STMTS_EVENTS(X)                                                                      \
-	CU_DB_STMTS_RBAC(X)
+	CU_DB_STMTS_RBAC(X)                                                                        \
+	CU_DB_STMTS_FLOWS(X)                                                                       \
+	CU_DB_STMTS_STAGES_AUTH(X)                                                                 \
+	CU_DB_STMTS_STAGES_DATA(X)                                                                 \
+	CU_DB_STMTS_POLICY_ENGINE(X)                                                               \
+	CU_DB_STMTS_FLOWS_API(X)
 
 #ifdef __cppcheck__
 /* cppcheck cannot expand the nested table macros; it checks the code against this stand-in. */

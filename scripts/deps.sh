@@ -6,11 +6,12 @@ set -euo pipefail
 pkgs=(
 	# build
 	gcc make pkg-config clang libclang-rt-14-dev
-	libfcgi-dev libpq-dev libhiredis-dev libjson-c-dev libssl-dev libargon2-dev libcrypt-dev libcmocka-dev libesmtp-dev libcurl4-openssl-dev
+	libfcgi-dev libpq-dev libhiredis-dev libjson-c-dev libssl-dev libargon2-dev libcrypt-dev libcmocka-dev libesmtp-dev libcurl4-openssl-dev liblua5.4-dev libzxcvbn-dev
 	# run
 	postgresql-15 redis-server lighttpd apache2 libapache2-mod-fcgid libfcgi-bin
 	# test and check
-	python3 python3-pytest python3-requests python3-psycopg2 python3-argon2 python3-aiosmtpd curl openssl redis-tools
+	python3 python3-pytest python3-requests python3-psycopg2 python3-argon2 python3-aiosmtpd python3-django curl openssl redis-tools
+	chromium nodejs
 	clang-format cppcheck wrk procps
 )
 
@@ -21,6 +22,8 @@ for p in "${pkgs[@]}"; do
 		missing+=("$p")
 	fi
 done
+# Debian's nodejs comes without npm; other builds of nodejs carry their own.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -546,6 +546,34 @@ test_conninfo(void **state)
 	cu_config_free(&c);
 }
 
+static void
+test_timedelta(void **state)
+{
+	long long v = -1;
+
+	(void)state;
+	assert_int_equal(cu_config_timedelta("seconds=0", &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(cu_config_timedelta("weeks=4", &v), 0);
+	assert_int_equal(v, 4 * 604800);
+	assert_int_equal(cu_config_timedelta("days=1;hours=2", &v), 0);
+	assert_int_equal(v, 86400 + 7200);
+	assert_int_equal(cu_config_timedelta("minutes=30;", &v), 0);
+	assert_int_equal(v, 1800);
+	assert_int_equal(cu_config_timedelta("hours=1.5", &v), 0);
+	assert_int_equal(v, 5400);
+	assert_int_equal(cu_config_timedelta("milliseconds=2500", &v), 0);
+	assert_int_equal(v, 2);
+	assert_int_equal(cu_config_timedelta("", &v), -1);
+	assert_int_equal(cu_config_timedelta("days", &v), -1);
+	assert_int_equal(cu_config_timedelta("days=", &v), -1);
+	assert_int_equal(cu_config_timedelta("days=-1", &v), -1);
+	assert_int_equal(cu_config_timedelta("years=1", &v), -1);
+	assert_int_equal(cu_config_timedelta("days=1x", &v), -1);
+	assert_int_equal(cu_config_timedelta("days=nan", &v), -1);
+	assert_int_equal(cu_config_timedelta("days=1e300", &v), -1);
+}
+
 int
 main(void)
 {
@@ -563,6 +591,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_folder_aliases, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_conninfo, setup, teardown),
+	    cmocka_unit_test(test_timedelta),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
