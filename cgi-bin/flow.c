@@ -1,14 +1,23 @@
 /*
- * flow.fcgi: /api/v3/flows/executor/, the flow executor.
- * The prefix is routed here already; paths it does not serve answer authentik's JSON 404.
+ * flow.fcgi: the flow executor (/api/v3/flows/executor/) and the flow redirects under /flows/.
+ * Paths it does not serve answer authentik's JSON 404.
  */
+#include "flows.h"
+#include "http.h"
 #include "server.h"
 
+/* A challenge answer is small; this leaves room for a 10,000-character field and more. */
+#define FLOW_MAX_BODY 65536
+
 static const struct cu_route routes[] = {
-    {0, NULL, NULL, 0},
+    {CU_HTTP_GET | CU_HTTP_POST, "/api/v3/flows/executor/{slug}/", cu_flows_executor,
+     FLOW_MAX_BODY},
+    {CU_HTTP_GET, "/flows/-/default/authentication/", cu_flows_default_authentication, 0},
+    {CU_HTTP_GET, "/flows/-/default/invalidation/", cu_flows_default_invalidation, 0},
+    {CU_HTTP_GET, "/flows/-/cancel/", cu_flows_cancel, 0},
 };
 
-static const struct cu_app app = {"flow", routes, 0};
+static const struct cu_app app = {"flow", routes, sizeof(routes) / sizeof(routes[0])};
 
 int
 main(int argc, char **argv)

@@ -125,8 +125,7 @@ static const struct cfg_key cfg_keys[] = {
     /* Limits of one expression policy evaluation (Lua). */
     {K_INT("policies.expression_max_instructions", expression_max_instructions, "1000000", 1000,
            CFG_INT_MAX)},
-    {K_INT("policies.expression_max_memory_kib", expression_max_memory_kib, "16384", 256,
-           1048576)},
+    {K_INT("policies.expression_max_memory_kib", expression_max_memory_kib, "16384", 256, 1048576)},
     /* A login without a session_duration lasts until the browser closes; the server forgets
      * it after this long all the same. */
     {K_INT("sessions.browser_age_seconds", sessions_browser_age, "86400", 60, CFG_INT_MAX)},
@@ -981,8 +980,8 @@ cu_config_timedelta(const char *s, long long *seconds)
 	static const struct {
 		const char *name;
 		double factor;
-	} units[] = {{"weeks", 604800}, {"days", 86400},        {"hours", 3600},
-	             {"minutes", 60},   {"seconds", 1},         {"milliseconds", 0.001},
+	} units[] = {{"weeks", 604800},         {"days", 86400}, {"hours", 3600},
+	             {"minutes", 60},           {"seconds", 1},  {"milliseconds", 0.001},
 	             {"microseconds", 0.000001}};
 	double total = 0;
 	const char *p = s;

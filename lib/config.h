@@ -59,10 +59,10 @@ struct cu_config {
 	char *bootstrap_token;
 	char *bootstrap_email;
 	int worker_task_lease_seconds;
-	char *templates_dir; /* alias of email.template_dir when set */
-	char *certs_dir;     /* alias of cert_discovery_dir when set */
-	int reputation_expiry;          /* seconds a reputation score is kept */
-	int reputation_lockout;         /* at or below this score, logins are refused */
+	char *templates_dir;             /* alias of email.template_dir when set */
+	char *certs_dir;                 /* alias of cert_discovery_dir when set */
+	int reputation_expiry;           /* seconds a reputation score is kept */
+	int reputation_lockout;          /* at or below this score, logins are refused */
 	int expression_max_instructions; /* Lua instructions one expression policy may run */
 	int expression_max_memory_kib;   /* memory one expression policy may hold */
 	int sessions_browser_age;        /* server-side life of a browser session, seconds */

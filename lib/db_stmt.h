@@ -26,6 +26,7 @@
 #include "stmts/stages_data.h"
 #include "stmts/policy_engine.h"
 #include "stmts/flows_api.h"
+#include "stmts/stages_api.h"
 
 #define CU_DB_STMTS(X)                                                                             \
 	X(PING, 0, "SELECT 1")                                                                     \
@@ -52,7 +53,8 @@
 	CU_DB_STMTS_STAGES_AUTH(X)                                                                 \
 	CU_DB_STMTS_STAGES_DATA(X)                                                                 \
 	CU_DB_STMTS_POLICY_ENGINE(X)                                                               \
-	CU_DB_STMTS_FLOWS_API(X)
+	CU_DB_STMTS_FLOWS_API(X)                                                                   \
+	CU_DB_STMTS_STAGES_API(X)
 
 #ifdef __cppcheck__
 /* cppcheck cannot expand the nested table macros; it checks the code against this stand-in. */

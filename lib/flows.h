@@ -25,6 +25,7 @@
 struct cu_ctx;
 struct cu_user;
 struct json_object;
+struct cu_flow_state;
 
 /* The flow row, as the planner loaded it; strings arena-owned. */
 struct cu_flow {
@@ -32,7 +33,7 @@ struct cu_flow {
 	const char *fl_slug;
 	const char *fl_name;
 	const char *fl_title;
-	const char *fl_designation;  /* "authentication", ... */
+	const char *fl_designation;    /* "authentication", ... */
 	const char *fl_authentication; /* "none", "require_authenticated", ... */
 	const char *fl_denied_action;
 	const char *fl_layout;
@@ -73,6 +74,8 @@ struct cu_flow_exec {
 	struct json_object *fx_errors;    /* CU_STAGE_INVALID: {"field": [{"string", "code"}]} */
 	const char *fx_message;           /* CU_STAGE_DENY: the error_message shown */
 	int fx_changed;                   /* set by the helpers when the plan must be saved */
+	/* The executor's own state for this request (lib/flows.c); stages leave it alone. */
+	struct cu_flow_state *fx_state;
 };
 
 /*
@@ -95,7 +98,9 @@ const struct cu_stage_type *cu_stage_type_find(const char *type);
 /* --- helpers for stages ------------------------------------------------------------------ */
 
 /* A new challenge object {"component": component} set as fx_challenge; fill in its fields. The
- * executor adds flow_info, and pending_user/pending_user_avatar when there is a pending user. */
+ * executor adds flow_info (not to xak-flow-redirect), and to authentik's "with user info" kinds
+ * pending_user (the pending user's username, else the context's pending_user_identifier) and
+ * pending_user_avatar. */
 struct json_object *cu_flow_challenge(struct cu_flow_exec *fx, const char *component);
 
 /* Adds {"string": msg, "code": code} under field ("non_field_errors" for NULL) in fx_errors;
@@ -125,8 +130,8 @@ enum cu_err cu_flow_set_pending_user(struct cu_flow_exec *fx, long long user_id)
 
 /*
  * Logs the pending user in: the session gets a new key (no fixation) bound to the user, with
- * expiry now + seconds (0: a browser session of config session.default_age, with a
- * cookie without Max-Age), last_login is set, other sessions of the user are ended when
+ * expiry now + seconds (0: a browser session, kept sessions.browser_age_seconds on the server,
+ * with a cookie without Max-Age), last_login is set, other sessions of the user are ended when
  * terminate_others, and a "login" event is written with the context's auth_method. Sets the
  * new session cookie on the response.
  */
@@ -152,8 +157,7 @@ int cu_flow_policies_pass(struct cu_flow_exec *fx, const char *target, const cha
  * percent-encoding), or an absolute http(s) URL under the launch URL of an application.
  * Returns 1 or 0; -1 when PostgreSQL is unavailable for the application check.
  */
-int cu_flow_next_allowed(struct cu_ctx *cx, const char *next)
-    __attribute__((warn_unused_result));
+int cu_flow_next_allowed(struct cu_ctx *cx, const char *next) __attribute__((warn_unused_result));
 
 /* 1 when next is a relative path on this host as above; pure (unit tests, fuzz target). */
 int cu_flow_next_is_local(const char *next);
@@ -171,6 +175,26 @@ const char *cu_flow_interface_url(struct cu_ctx *cx, const char *slug, const cha
  */
 enum cu_err cu_flow_token_create(struct cu_flow_exec *fx, long long expiry_seconds,
                                  const char **key_out) __attribute__((warn_unused_result));
+
+/*
+ * Hands the browser on to another flow (a redirect stage, mode "flow"): target_uuid/target_slug
+ * name it. The session's plan becomes a seed for that flow, which the executor plans from when
+ * the target flow is opened: its context is this plan's with keep_context, else empty, plus
+ * "is_redirected": this flow's uuid. This plan ends. *url_out gets the target's flow interface
+ * URL with the query kept (arena-owned).
+ */
+void cu_flow_switch(struct cu_flow_exec *fx, const char *target_uuid, const char *target_slug,
+                    int keep_context, const char **url_out);
+
+/*
+ * For other responders (an OAuth authorize endpoint): makes flow slug start, in the request's
+ * browser session, with context (borrowed; copied), as cu_flow_switch does; creates an anonymous
+ * session when there is none and sets its cookie. *url_out gets the flow interface URL with
+ * query (may be NULL). CU_ERR_NOT_FOUND for no such flow, CU_ERR_UNAVAILABLE without PostgreSQL.
+ */
+enum cu_err cu_flow_seed(struct cu_ctx *cx, const char *slug, struct json_object *context,
+                         const char *query, const char **url_out)
+    __attribute__((warn_unused_result));
 
 /* --- the executor (cgi-bin/flow.c) ------------------------------------------------------- */
 

@@ -402,14 +402,23 @@ cu_templates_render(const char *dir, const char *name, const struct cu_template_
                     size_t nvars, struct cu_rendered *out)
 {
 	const struct tpl_builtin *bi;
-	char *ftext = NULL, *fhtml = NULL, *body = NULL;
+	char *ftext = NULL, *fhtml = NULL, *body = NULL, base[TPL_MAX_NAME + 1];
 	const char *text, *html;
 	struct cu_str subject, before, after;
+	size_t len;
 	int rc = -1;
 
 	out->rd_subject = out->rd_text = out->rd_html = NULL;
 	if (name == NULL || !tpl_name_ok(name))
 		goto out;
+	/* authentik names templates by their HTML file ("email/password_reset.html"); custos keeps
+	 * a text and an HTML part under the name without the extension. */
+	len = strlen(name);
+	if (len > 5 && strcmp(name + len - 5, ".html") == 0) {
+		memcpy(base, name, len - 5);
+		base[len - 5] = '\0';
+		name = base;
+	}
 	bi = tpl_builtin_find(name);
 	if (dir != NULL && dir[0] != '\0') {
 		if (tpl_read_file(dir, name, ".txt", &ftext) < 0)

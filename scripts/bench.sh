@@ -88,6 +88,53 @@ errs=$(awk '/Non-2xx or 3xx responses/ {print $5}' <<<"$out")
 printf '%-44s %12s %10s %10s %8s%s\n' "POST /api/v3/core/users/" "${rps:-0}" "${p50:--}" "${p99:--}" - \
 	"${errs:+  (non-2xx: $errs)}"
 
+# Password logins through the flow executor on default-authentication-flow (identification,
+# password, user login; a fresh cookie jar per login), as many at once as there are cores, next
+# to what the password hasher alone does on those cores: a login costs one argon2id hash, so
+# the ratio shows what the flow adds. Then one executor GET's latency (a session parked at the
+# password stage).
+cores=$(nproc)
+echo
+printf '%-44s %12s %10s %10s\n' "Flow logins (lighttpd, $cores at once)" per-s p50 p99
+mem=${CUSTOS_PASSWORD__ARGON2_MEMORY_KIB:-19456} tcost=${CUSTOS_PASSWORD__ARGON2_TIME_COST:-2}
+par=${CUSTOS_PASSWORD__ARGON2_PARALLELISM:-1}
+users=$S/bench-users
+# "username password hash" lines; every user shares one hash (made once: hashing is what is
+# being measured, not the set-up).
+/usr/bin/python3 - "$users" "$mem" "$tcost" "$par" <<'PY' || { echo "bench: could not make login users"; exit 1; }
+import sys, argon2
+path, mem, t, p = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+h = "argon2" + argon2.PasswordHasher(time_cost=t, memory_cost=mem, parallelism=p).hash("bench-password-1")
+with open(path, "w") as f:
+    for i in range(64):
+        f.write("flow-bench-%d bench-password-1 %s\n" % (i, h))
+PY
+psql_super "INSERT INTO users (username, name, email, password) VALUES $(awk -v q="'" '{printf "%s(%s%s%s, %s%s%s, %s%s@example.com%s, %s%s%s)", (NR > 1 ? "," : ""), q, $1, q, q, $1, q, q, $1, q, q, $3, q}' "$users")" \
+	|| { echo "bench: could not load login users"; exit 1; }
+slug=default-authentication-flow
+login_secs=$((secs * 2))
+out=$(/usr/bin/python3 tests/bench/flow_login.py "http://127.0.0.1:$p" "$slug" "$users" "$login_secs" "$cores")
+logins=$(awk '{printf "%.1f", $2 / $4}' <<<"$out"); lerr=$(awk '{print $6}' <<<"$out")
+printf '%-44s %12s %10s %10s%s\n' "full password login (5 requests)" "$logins" - - \
+	"$( [ "${lerr:-0}" != 0 ] && echo "  (failed: $lerr)")"
+# The hasher alone: custos's own cu_password_verify, built here against this build's library.
+if cc -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -iquote lib tests/bench/hash_rate.c \
+	"$B/libcustos.a" $(pkg-config --libs libargon2 libcrypto libcrypt) -o "$S/hash_rate" 2>"$S/hash_rate.err"; then
+	out=$("$S/hash_rate" "$secs" "$cores" "$mem" "$tcost" "$par")
+	printf '%-44s %12s %10s %10s\n' "argon2id verifications alone (m=$mem t=$tcost p=$par)" \
+		"$(awk '{printf "%.1f", $2 / $4}' <<<"$out")" - -
+else
+	echo "bench: hash_rate did not build: $(head -c 300 "$S/hash_rate.err")"
+fi
+cookie=$(/usr/bin/python3 tests/bench/flow_login.py cookie "http://127.0.0.1:$p" "$slug" flow-bench-0)
+out=$(wrk -t"$threads" -c"$api_conns" -d"${secs}s" --latency -H "Cookie: $cookie" \
+	"http://127.0.0.1:$p/api/v3/flows/executor/$slug/?query=" 2>&1)
+rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
+p50=$(awk '$1=="50%" {print $2}' <<<"$out"); p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+errs=$(awk '/Non-2xx or 3xx responses/ {print $5}' <<<"$out")
+printf '%-44s %12s %10s %10s%s\n' "executor GET (password stage, -c$api_conns)" "${rps:-0}" \
+	"${p50:--}" "${p99:--}" "${errs:+  (non-2xx: $errs)}"
+
 # Background tasks: no-op tasks through the whole path (outbox row → wake-up → claim → done),
 # with one worker and then two.
 echo

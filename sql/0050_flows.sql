@@ -184,8 +184,18 @@ CREATE TABLE flow_tokens (
 CREATE INDEX flow_tokens_expires ON flow_tokens (expires);
 CREATE INDEX flow_tokens_user ON flow_tokens (user_id);
 
--- The plan of the flow a session is in (lib/flows.c); Redis holds a copy.
-ALTER TABLE sessions ADD COLUMN flow_plan jsonb;
+-- The plan of the flow a session is in (lib/flows.c); Redis holds a copy tagged with
+-- flow_plan_rev, which every write of flow_plan bumps, so that a copy Redis kept through an
+-- outage is never taken for the current plan.
+ALTER TABLE sessions ADD COLUMN flow_plan jsonb,
+	ADD COLUMN flow_plan_rev bigint NOT NULL DEFAULT 0;
+
+-- The identification stage finds users by username, email or attributes.upn, case-folded by
+-- default.
+CREATE INDEX users_lower_username ON users (lower(username));
+CREATE INDEX users_lower_email ON users (lower(email));
+CREATE INDEX users_upn ON users ((attributes ->> 'upn'));
+CREATE INDEX users_lower_upn ON users (lower(attributes ->> 'upn'));
 
 -- Deactivating a user ends the user's sessions at once, as deleting one does by cascade.
 CREATE FUNCTION users_end_sessions() RETURNS trigger

@@ -3,9 +3,9 @@
  * notification_transport (authentik/events/tasks.py).
  *
  * event_trigger_dispatch {"event"}: written with the event itself (lib/stmts/events.h) when
- * any rule exists. It asks each rule's bindings (lib/policies.h) whether the event passes and,
- * for the rules that pass, writes one notification_transport task per transport and recipient
- * in one transaction. Each of those tasks has an idempotency key, so a dispatch that runs
+ * any rule exists. It asks each rule's bindings (lib/policies/event_matcher.h) whether the event
+ * passes and, for the rules that pass, writes one notification_transport task per transport and
+ * recipient in one transaction. Each of those tasks has an idempotency key, so a dispatch that runs
  * again after a crash adds nothing.
  *
  * notification_transport {"transport", "event", "user", "severity", "rule"}: delivers one
@@ -24,7 +24,7 @@
 #include "json.h"
 #include "log.h"
 #include "notify.h"
-#include "policies.h"
+#include "policies/event_matcher.h"
 #include "tasks.h"
 #include "worker.h"
 

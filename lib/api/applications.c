@@ -27,6 +27,7 @@
 #include "../events.h" /* lib/api/events.h is the API module */
 #include "http.h"
 #include "json.h"
+#include "policies/engine.h"
 #include "server.h"
 
 static const char *const policy_engine_modes[] = {"all", "any", NULL};
@@ -517,25 +518,48 @@ cu_api_applications_delete(struct cu_ctx *cx)
 	cu_api_no_content(cx);
 }
 
+/* The application's policy_engine_mode from its snapshot, "any" when unreadable. */
+static const char *
+application_mode(struct cu_ctx *cx, const struct application *a)
+{
+	struct json_object *snap = NULL;
+	const char *mode = NULL;
+
+	if (a->ap_snapshot == NULL ||
+	    cu_json_parse(cx->cx_arena, a->ap_snapshot, strlen(a->ap_snapshot), &snap) != CU_OK ||
+	    cu_json_get_string(snap, "policy_engine_mode", &mode) != 0)
+		return "any";
+	return mode;
+}
+
+/*
+ * authentik's check_access: the application's policy bindings for the caller, or for the user
+ * for_user names when the caller is a superuser (for anyone else for_user is ignored). Only a
+ * superuser sees the messages and log lines. custos also keeps inactive users out.
+ */
 void
 cu_api_applications_check_access(struct cu_ctx *cx)
 {
 	const char *for_user = cu_http_arg(cx->cx_req, "for_user");
+	struct cu_policy_request rq;
+	struct cu_policy_result result;
+	struct cu_user *user;
 	struct json_object *o;
 	struct application a;
-	int passing = 1;
+	int active = 1;
+	enum cu_err err;
 
 	/* Like authentik: no view_application needed, only the application to exist. */
 	if (cu_api_login(cx) != 0 ||
 	    application_load(cx, CU_DB_STMT_APPLICATIONS_GET, cu_ctx_param(cx, "slug"), &a) != 0)
 		return;
-	/* Only a superuser may ask for someone else; for anyone else for_user is ignored. */
+	user = cx->cx_user;
 	if (cx->cx_user->us_is_superuser && for_user != NULL) {
 		PGresult *res = NULL;
 		char *end = NULL;
-		enum cu_err err;
+		long long id;
 
-		(void)strtoll(for_user, &end, 10);
+		id = strtoll(for_user, &end, 10);
 		if (for_user[0] == '\0' || *end != '\0' || strlen(for_user) > 18) {
 			o = cu_json_object(cx->cx_arena);
 			cu_json_set_string(o, "for_user", "for_user must be numerical");
@@ -554,13 +578,26 @@ cu_api_applications_check_access(struct cu_ctx *cx)
 			cu_ctx_json(cx, 400, o);
 			return;
 		}
-		/* No policy bindings exist yet: authentik's empty result (core_default_app_access,
-		 * true) lets every user through; custos keeps inactive users out. */
-		passing = strcmp(cu_db_value(res, 0, 0), "t") == 0;
+		active = strcmp(cu_db_value(res, 0, 0), "t") == 0;
+		/* The engine needs only the id of the user it decides for. */
+		user = cu_arena_zalloc(cx->cx_arena, sizeof(*user));
+		user->us_id = id;
+		user->us_id_text = cu_arena_printf(cx->cx_arena, "%lld", id);
+	}
+	memset(&rq, 0, sizeof(rq));
+	rq.pr_user = user;
+	rq.pr_obj_uuid = a.ap_uuid;
+	err = cu_policy_engine_run(cx, a.ap_uuid, application_mode(cx, &a), &rq, &result);
+	if (err != CU_OK) {
+		cu_ctx_fail(cx, err, "The database");
+		return;
 	}
 	o = cu_json_object(cx->cx_arena);
-	cu_json_set_bool(o, "passing", passing);
-	cu_json_set(o, "messages", json_object_new_array());
+	cu_json_set_bool(o, "passing", result.pr_passing && active);
+	if (cx->cx_user->us_is_superuser)
+		cu_json_set(o, "messages", json_object_get(result.pr_messages));
+	else
+		cu_json_set(o, "messages", json_object_new_array());
 	cu_json_set(o, "log_messages", json_object_new_array());
 	cu_ctx_json(cx, 200, o);
 }

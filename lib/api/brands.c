@@ -168,7 +168,7 @@ field_ref(struct cu_ctx *cx, struct cu_api_errors *e, struct json_object *body, 
 		cu_api_error(e, key, "Must be a valid UUID.");
 		return -1;
 	}
-	if (st == CU_DB_STMT_BRANDS_MISSING_CERT) {
+	if (st == CU_DB_STMT_BRANDS_MISSING_CERT || st == CU_DB_STMT_BRANDS_MISSING_FLOW) {
 		const char *arr = cu_api_pg_array(cx, &s, 1);
 
 		err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, st, 1, &arr);
@@ -270,12 +270,12 @@ read_body(struct cu_ctx *cx, struct cu_api_errors *e, struct json_object *body,
 			cu_json_set_string(eff, required_text[i], s);
 	if (cu_api_field_string(e, body, "branding_custom_css", 0, 1, 0, &s) > 0)
 		cu_json_set_string(eff, "branding_custom_css", s);
-	/* Flows arrive with the flow engine: until then any UUID is kept as given. */
-	for (i = 0; brand_flows[i] != NULL; i++)
-		if (cu_api_field_uuid(e, body, brand_flows[i], 1, &s) > 0)
-			cu_json_set_string(eff, brand_flows[i], s);
 	if (cu_api_field_object(e, body, "attributes", &o) > 0)
 		cu_json_set(eff, "attributes", json_object_get(o));
+	for (i = 0; brand_flows[i] != NULL; i++)
+		if (field_ref(cx, e, body, brand_flows[i], CU_DB_STMT_BRANDS_MISSING_FLOW, eff) ==
+		    -2)
+			return -2;
 	if (field_ref(cx, e, body, "default_application", CU_DB_STMT_BRANDS_APPLICATION_EXISTS,
 	              eff) == -2 ||
 	    field_ref(cx, e, body, "web_certificate", CU_DB_STMT_BRANDS_MISSING_CERT, eff) == -2 ||
@@ -613,8 +613,8 @@ cu_api_brands_current(struct cu_ctx *cx)
 	cu_json_set(o, "branding_favicon_themed_urls", NULL);
 	/* The tenant's footer_links default, [], as no tenant settings exist yet. */
 	cu_json_set(o, "ui_footer_links", json_object_new_array());
-	/* flow_* carry the flows' slugs; with no flows yet they are left out, as DRF skips a
-	 * source that resolves to nothing on a field that is not required. */
+	/* flow_* carry the flows' slugs (BRANDS_CURRENT); a brand without one leaves it out, as
+	 * DRF skips a source that resolves to nothing on a field that is not required. */
 	flags = json_object_new_object();
 	json_object_object_add(flags, "enterprise_audit_include_expanded_diff",
 	                       json_object_new_boolean(0));

@@ -18,10 +18,10 @@ struct json_object;
 
 /* What a policy sees of the request (authentik's PolicyRequest). */
 struct cu_policy_request {
-	const struct cu_user *pr_user; /* the pending or logged-in user; NULL: anonymous */
+	const struct cu_user *pr_user;  /* the pending or logged-in user; NULL: anonymous */
 	struct json_object *pr_context; /* the plan context (borrowed; may be NULL): prompt_data,
 	                                   pending_user_identifier, application, ... */
-	const char *pr_obj_uuid; /* the object checked against (an application), or NULL */
+	const char *pr_obj_uuid;        /* the object checked against (an application), or NULL */
 };
 
 struct cu_policy_result {
@@ -35,9 +35,8 @@ struct cu_policy_result {
  * (or of its descendants), a user binding for that user; a policy binding runs the policy, and a
  * policy that errors or runs past the binding's timeout gives the binding's failure_result.
  * negate inverts. The HTTP side (path, method, client IP, headers) comes from cx.
- * Results may come from Redis (authentik's cache.timeout_policies), keyed by binding, user and
- * the request facts the policy reads. CU_OK with *out set, CU_ERR_UNAVAILABLE when PostgreSQL is
- * down.
+ * Results are not cached (engine.c says why). CU_OK with *out set, CU_ERR_UNAVAILABLE when
+ * PostgreSQL is down, CU_ERR_INVALID for a target that is not a UUID.
  */
 enum cu_err cu_policy_engine_run(struct cu_ctx *cx, const char *target, const char *mode,
                                  const struct cu_policy_request *rq, struct cu_policy_result *out)
@@ -45,12 +44,23 @@ enum cu_err cu_policy_engine_run(struct cu_ctx *cx, const char *target, const ch
 
 /*
  * Runs the given policies (uuids) directly, without bindings, in mode "all" (a prompt stage's
- * validation_policies). Same results as above.
+ * validation_policies), each with authentik's binding defaults (timeout 30, failure_result
+ * false). Same results as above; none given passes.
  */
 enum cu_err cu_policy_engine_run_list(struct cu_ctx *cx, const char *const *policies, size_t n,
                                       const struct cu_policy_request *rq,
                                       struct cu_policy_result *out)
     __attribute__((warn_unused_result));
+
+/*
+ * Runs one policy for the API's test action (authentik's PolicyViewSet.test): like
+ * cu_policy_engine_run_list with that one policy, in debug mode (no policy events, no writes
+ * such as a password expiry's). *logs gets an arena-owned array of log entries as authentik's
+ * LogEventSerializer ({timestamp, log_level, logger, event, attributes}).
+ */
+enum cu_err cu_policy_engine_test(struct cu_ctx *cx, const char *policy,
+                                  const struct cu_policy_request *rq, struct cu_policy_result *out,
+                                  struct json_object **logs) __attribute__((warn_unused_result));
 
 /*
  * Reputation (lib/policies/reputation.c): scores per client IP and per username, in Redis with

@@ -1,20 +1,26 @@
-/* PENDING: placeholder until the denystage kind is written; it fails every request. */
+/*
+ * denystage: ends the flow with access denied. The message is the context's "deny_message"
+ * (a policy may set it), else the stage's deny_message; none when both are empty.
+ */
 #include "flows.h"
 #include "stages/stages.h"
 
 static enum cu_stage_result
-pending(struct cu_flow_exec *fx)
+deny_challenge(struct cu_flow_exec *fx)
 {
-	(void)fx;
-	return CU_STAGE_FAIL;
+	const char *msg = cu_flow_ctx_string(fx, "deny_message");
+
+	if (msg == NULL || msg[0] == '\0')
+		msg = cu_flow_cfg_string(fx, "deny_message", "");
+	return cu_flow_deny(fx, msg[0] != '\0' ? msg : NULL);
 }
 
 static enum cu_stage_result
-pending_respond(struct cu_flow_exec *fx, struct json_object *body)
+deny_respond(struct cu_flow_exec *fx, struct json_object *body)
 {
-	(void)fx;
 	(void)body;
-	return CU_STAGE_FAIL;
+	return deny_challenge(fx);
 }
 
-const struct cu_stage_type cu_stage_deny = {"denystage", "ak-stage-access-denied", pending, pending_respond};
+const struct cu_stage_type cu_stage_deny = {"denystage", "ak-stage-access-denied", deny_challenge,
+                                            deny_respond};

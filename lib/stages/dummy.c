@@ -1,20 +1,32 @@
-/* PENDING: placeholder until the dummystage kind is written; it fails every request. */
+/*
+ * dummystage: a stage that asks nothing and passes any answer of its kind; with throw_error it
+ * fails instead, which is how flows are tested for their error path.
+ */
 #include "flows.h"
 #include "stages/stages.h"
 
+#include "json.h"
+
 static enum cu_stage_result
-pending(struct cu_flow_exec *fx)
+dummy_challenge(struct cu_flow_exec *fx)
 {
-	(void)fx;
-	return CU_STAGE_FAIL;
+	struct json_object *c;
+
+	if (cu_flow_cfg_bool(fx, "throw_error", 0))
+		return CU_STAGE_FAIL;
+	c = cu_flow_challenge(fx, "ak-stage-dummy");
+	cu_json_set_string(c, "name", fx->fx_stage_name != NULL ? fx->fx_stage_name : "");
+	return CU_STAGE_CHALLENGE;
 }
 
 static enum cu_stage_result
-pending_respond(struct cu_flow_exec *fx, struct json_object *body)
+dummy_respond(struct cu_flow_exec *fx, struct json_object *body)
 {
-	(void)fx;
 	(void)body;
-	return CU_STAGE_FAIL;
+	if (cu_flow_cfg_bool(fx, "throw_error", 0))
+		return CU_STAGE_FAIL;
+	return CU_STAGE_NEXT;
 }
 
-const struct cu_stage_type cu_stage_dummy = {"dummystage", "ak-stage-dummy", pending, pending_respond};
+const struct cu_stage_type cu_stage_dummy = {"dummystage", "ak-stage-dummy", dummy_challenge,
+                                             dummy_respond};

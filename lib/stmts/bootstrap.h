@@ -16,7 +16,12 @@
 	  "description) VALUES ($1, $2, $3, 'api', $4, false, 'Bootstrap token') "                 \
 	  "ON CONFLICT (identifier) DO NOTHING")                                                   \
 	X(BOOTSTRAP_BRAND, 0,                                                                      \
-	  "INSERT INTO brands (domain, \"default\") SELECT 'authentik-default', true "             \
+	  "INSERT INTO brands (domain, \"default\", flow_authentication, flow_invalidation, "      \
+	  "flow_user_settings, flow_recovery) SELECT 'authentik-default', true, "                  \
+	  "(SELECT flow_uuid FROM flows WHERE slug = 'default-authentication-flow'), "             \
+	  "(SELECT flow_uuid FROM flows WHERE slug = 'default-invalidation-flow'), "               \
+	  "(SELECT flow_uuid FROM flows WHERE slug = 'default-user-settings-flow'), "              \
+	  "(SELECT flow_uuid FROM flows WHERE slug = 'default-recovery-flow') "                    \
 	  "WHERE NOT EXISTS (SELECT 1 FROM brands WHERE \"default\" OR domain = "                  \
 	  "'authentik-default')")                                                                  \
 	X(BOOTSTRAP_HAS_CERT, 1, "SELECT 1 FROM certificate_key_pairs WHERE name = $1")            \

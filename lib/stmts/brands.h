@@ -32,14 +32,22 @@
 /*
  * The brand for a request's host (authentik's get_brand_for_request): the longest domain equal
  * to the host or a suffix of it after a dot, case-insensitive; else the default brand.
- * Columns: 0 CurrentBrand without its constant fields, as a JSON text.
+ * Columns: 0 CurrentBrand without its constant fields, as a JSON text; flow_* are the flows'
+ * slugs, left out where the brand names none.
  */
 #define BRANDS_CURRENT                                                                             \
-	"SELECT json_build_object('matched_domain', b.domain, 'branding_title', "                  \
+	"SELECT (json_build_object('matched_domain', b.domain, 'branding_title', "                 \
 	"b.branding_title, 'branding_logo', b.branding_logo, 'branding_favicon', "                 \
 	"b.branding_favicon, 'branding_custom_css', b.branding_custom_css, 'ui_theme', "           \
 	"coalesce(b.attributes #>> '{settings,theme,base}', 'automatic'), 'default_locale', "      \
-	"coalesce(b.attributes #>> '{settings,locale}', ''))::text FROM brands b, "                \
+	"coalesce(b.attributes #>> '{settings,locale}', ''))::jsonb || jsonb_strip_nulls("         \
+	"jsonb_build_object('flow_authentication', (SELECT slug FROM flows WHERE flow_uuid = "     \
+	"b.flow_authentication), 'flow_invalidation', (SELECT slug FROM flows WHERE flow_uuid = "  \
+	"b.flow_invalidation), 'flow_recovery', (SELECT slug FROM flows WHERE flow_uuid = "        \
+	"b.flow_recovery), 'flow_unenrollment', (SELECT slug FROM flows WHERE flow_uuid = "        \
+	"b.flow_unenrollment), 'flow_user_settings', (SELECT slug FROM flows WHERE flow_uuid = "   \
+	"b.flow_user_settings), 'flow_device_code', (SELECT slug FROM flows WHERE flow_uuid = "    \
+	"b.flow_device_code))))::text FROM brands b, "                                             \
 	"(SELECT lower($1) AS h) q WHERE q.h = lower(b.domain) OR right(q.h, length(b.domain) + "  \
 	"1) = '.' || lower(b.domain) OR b.\"default\" ORDER BY CASE WHEN q.h = lower(b.domain) "   \
 	"OR right(q.h, length(b.domain) + 1) = '.' || lower(b.domain) THEN length(b.domain) "      \
@@ -54,6 +62,9 @@
 	X(BRANDS_MISSING_CERT, 1,                                                                  \
 	  "SELECT x::text FROM unnest($1::uuid[]) WITH ORDINALITY AS t(x, n) WHERE NOT EXISTS "    \
 	  "(SELECT 1 FROM certificate_key_pairs WHERE kp_uuid = x) ORDER BY n LIMIT 1")            \
+	X(BRANDS_MISSING_FLOW, 1,                                                                  \
+	  "SELECT x::text FROM unnest($1::uuid[]) WITH ORDINALITY AS t(x, n) WHERE NOT EXISTS "    \
+	  "(SELECT 1 FROM flows WHERE flow_uuid = x) ORDER BY n LIMIT 1")                          \
 	X(BRANDS_INSERT, 17,                                                                       \
 	  "INSERT INTO brands (brand_uuid, " BRANDS_COLUMNS                                        \
 	  ") VALUES (coalesce($1::uuid, gen_random_uuid()), " BRANDS_VALUES                        \

@@ -186,3 +186,170 @@ def events_for(model_name, pk, action):
     return sql("SELECT context, \"user\", host(client_ip) FROM events WHERE action = %s "
                "AND context -> 'model' ->> 'model_name' = %s AND context -> 'model' ->> 'pk' = %s "
                "ORDER BY created", action, model_name, str(pk))
+
+
+# --- login stages: identification, password, consent (flows made in SQL, a browser-like client)
+
+import base64 as _base64
+import json as _json
+import urllib.parse as _urlparse
+
+
+def login_flow_make(stages, designation="authentication", slug=None, authentication="none"):
+    """A flow binding stages [(type, config dict)] in that order; returns (slug, [stage uuids])."""
+    slug = slug or "lf-" + secrets.token_hex(5)
+    conn = db()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("INSERT INTO flows (name, slug, title, designation, authentication) "
+                        "VALUES (%s, %s, %s, %s, %s) RETURNING flow_uuid::text",
+                        (slug, slug, "Flow " + slug, designation, authentication))
+            flow = cur.fetchone()[0]
+            uuids = []
+            for i, (kind, config) in enumerate(stages):
+                cur.execute("INSERT INTO stages (name, type, config) VALUES (%s, %s, %s::jsonb) "
+                            "RETURNING stage_uuid::text",
+                            ("%s-%d-%s" % (slug, i, kind), kind, _json.dumps(config)))
+                uuids.append(cur.fetchone()[0])
+                cur.execute("INSERT INTO flow_stage_bindings (target, stage, \"order\") "
+                            "VALUES (%s, %s, %s)", (flow, uuids[-1], (i + 1) * 10))
+        return slug, uuids
+    finally:
+        conn.close()
+
+
+def login_stage_make(kind, config):
+    """A stage not bound anywhere (the password stage an identification stage names)."""
+    return sql("INSERT INTO stages (name, type, config) VALUES (%s, %s, %s::jsonb) "
+               "RETURNING stage_uuid::text", "st-" + secrets.token_hex(5), kind,
+               _json.dumps(config))[0][0]
+
+
+def login_hash(password, kind="argon2", **params):
+    """An encoded hash as authentik (Django) stores it: argon2 (argon2-cffi, params time_cost,
+    memory_cost, parallelism; custos' defaults unless given) or pbkdf2_sha256 (iterations)."""
+    if kind == "pbkdf2_sha256":
+        from django.contrib.auth.hashers import PBKDF2PasswordHasher
+        return PBKDF2PasswordHasher().encode(password, secrets.token_hex(8),
+                                             params.get("iterations", 1000))
+    import argon2
+    h = argon2.PasswordHasher(time_cost=params.get("time_cost", 2),
+                              memory_cost=params.get("memory_cost", 19456),
+                              parallelism=params.get("parallelism", 1))
+    return "argon2" + h.hash(password)
+
+
+def login_user(password="correct horse battery", kind="argon2", **fields):
+    """A user with a password; returns (id, username)."""
+    uid, _ = create_user(**fields)
+    sql("UPDATE users SET password = %s WHERE id = %s", login_hash(password, kind), uid)
+    return uid, sql("SELECT username FROM users WHERE id = %s", uid)[0][0]
+
+
+class FlowClient:
+    """A browser on the flow executor: cookies kept, the CSRF header echoed once there is one,
+    a fixed client IP (X-Forwarded-For, believed from loopback) so that reputation stays with
+    the test."""
+
+    def __init__(self, base, slug, ip=None, query="", host=None):
+        self.base = base.rstrip("/")
+        self.slug = slug
+        self.query = query
+        self.s = requests.Session()
+        self.ip = ip or "10.%d.%d.%d" % tuple(secrets.randbelow(250) + 1 for _ in range(3))
+        self.s.headers["X-Forwarded-For"] = self.ip
+        if host:
+            self.s.headers["Host"] = host
+
+    def url(self, slug=None):
+        return "%s/api/v3/flows/executor/%s/?query=%s" % (
+            self.base, slug or self.slug, _urlparse.quote(self.query, safe=""))
+
+    def _headers(self):
+        csrf = self.s.cookies.get("authentik_csrf")
+        return {"X-authentik-CSRF": csrf} if csrf else {}
+
+    def get(self, slug=None):
+        r = self.s.get(self.url(slug), headers=self._headers())
+        assert r.status_code == 200, (r.status_code, r.text)
+        return r.json()
+
+    def post(self, body, follow=True, slug=None):
+        """POSTs body; with follow, the JSON of where it ends (the 302 followed as a GET),
+        else the raw response."""
+        r = self.s.post(self.url(slug), json=body, headers=self._headers(),
+                        allow_redirects=follow)
+        if not follow:
+            return r
+        assert r.status_code == 200, (r.status_code, r.text)
+        return r.json()
+
+    def sid(self):
+        """The session key in the authentik_session cookie (a JWT)."""
+        tok = self.s.cookies.get("authentik_session")
+        payload = tok.split(".")[1]
+        return _json.loads(_base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sid"]
+
+    def plan(self):
+        """The session's plan as PostgreSQL holds it."""
+        return sql("SELECT flow_plan FROM sessions WHERE session_key = %s", self.sid())[0][0]
+
+    def set_context(self, **values):
+        """Puts values into the plan context behind the executor's back (what a provider would
+        have put there), so that the next request reads the plan from PostgreSQL."""
+        sid = self.sid()
+        sql("UPDATE sessions SET flow_plan = jsonb_set(flow_plan, '{context}', "
+            "coalesce(flow_plan -> 'context', '{}') || %s::jsonb), flow_plan_rev = flow_plan_rev + 1 "
+            "WHERE session_key = %s", _json.dumps(values), sid)
+        redis_cli("DEL", "custos:plan:" + sid)
+
+    def me(self):
+        """The signed-in user's username through the API with the session cookie, or None."""
+        r = self.s.get(self.base + "/api/v3/core/users/me/")
+        return r.json()["user"]["username"] if r.status_code == 200 else None
+
+
+def redis_cli(*args):
+    """One command to the stack's Redis; returns its output."""
+    out = subprocess.run(["redis-cli", "-s", os.path.join(STATE, "run", "redis", "redis.sock"),
+                          "--no-auth-warning", "-a", ENV["REDIS_PASSWORD"]] + list(args),
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+# --- data stages: prompt, user_write, invitation, email (flows made in SQL)
+
+def data_flow_uuid(slug):
+    return sql("SELECT flow_uuid::text FROM flows WHERE slug = %s", slug)[0][0]
+
+
+def data_prompt_make(field_key, type="text", required=True, placeholder="", initial_value="",
+                     order=0, label=None, sub_text="", placeholder_expression=False,
+                     initial_value_expression=False):
+    """One prompts row; returns its uuid."""
+    return sql("INSERT INTO prompts (name, field_key, label, type, required, placeholder, "
+               "initial_value, sub_text, \"order\", placeholder_expression, "
+               "initial_value_expression) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+               "RETURNING prompt_uuid::text", "p-" + secrets.token_hex(6), field_key,
+               label if label is not None else field_key.title(), type, required, placeholder,
+               initial_value, sub_text, order, placeholder_expression,
+               initial_value_expression)[0][0]
+
+
+def data_prompt_fields(stage, prompts, policies=()):
+    """Gives the prompt stage its fields (prompt uuids) and validation policies."""
+    for p in prompts:
+        sql("INSERT INTO prompt_stage_fields (stage, prompt) VALUES (%s, %s)", stage, p)
+    for p in policies:
+        sql("INSERT INTO prompt_stage_validation_policies (stage, policy) VALUES (%s, %s)",
+            stage, p)
+
+
+def data_password_policy(length_min, message, field="password"):
+    """A password policy (static rules only); returns its uuid."""
+    pol = sql("INSERT INTO policies (name, type) VALUES (%s, 'passwordpolicy') "
+              "RETURNING policy_uuid::text", "pw-" + secrets.token_hex(5))[0][0]
+    sql("INSERT INTO password_policies (policy_uuid, password_field, length_min, error_message) "
+        "VALUES (%s, %s, %s, %s)", pol, field, length_min, message)
+    return pol

@@ -43,6 +43,12 @@ FIELDS = {"brand_uuid", "domain", "default", "branding_title", "branding_logo", 
           "attributes"}
 
 
+def make_flow(designation="authentication"):
+    slug = "f-" + secrets.token_hex(5)
+    return sql("INSERT INTO flows (name, slug, designation) VALUES (%s, %s, %s) "
+               "RETURNING flow_uuid::text", slug, slug, designation)[0][0], slug
+
+
 def test_create_defaults(admin):
     d = domain()
     r = admin.post("core/brands/", {"domain": d})
@@ -63,11 +69,12 @@ def test_create_defaults(admin):
 def test_all_fields_and_references(admin):
     app = admin.post("core/applications/", {"name": "a", "slug": "a-" + secrets.token_hex(4)}).json()
     c1, c2 = make_cert(), make_cert()
-    flow = str(uuid.uuid4())
+    flow, _ = make_flow()
     b = make_brand(admin, branding_title="T", branding_custom_css="body{}",
                    flow_authentication=flow, default_application=app["pk"], web_certificate=c1,
                    client_certificates=[c1, c2], attributes={"settings": {"locale": "de"}})
     assert b["flow_authentication"] == flow and b["default_application"] == app["pk"]
+    assert b["flow_invalidation"] is None
     assert b["web_certificate"] == c1 and sorted(b["client_certificates"]) == sorted([c1, c2])
     r = admin.patch("core/brands/%s/" % b["brand_uuid"], {"client_certificates": [c2],
                                                          "web_certificate": None})
@@ -75,7 +82,10 @@ def test_all_fields_and_references(admin):
     assert r.json()["client_certificates"] == [c2] and r.json()["web_certificate"] is None
     missing = str(uuid.uuid4())
     for field, value in (("default_application", missing), ("web_certificate", missing),
-                         ("client_certificates", [c1, missing])):
+                         ("client_certificates", [c1, missing]), ("flow_authentication", missing),
+                         ("flow_invalidation", missing), ("flow_recovery", missing),
+                         ("flow_unenrollment", missing), ("flow_user_settings", missing),
+                         ("flow_device_code", missing)):
         r = admin.patch("core/brands/%s/" % b["brand_uuid"], {field: value})
         assert r.status_code == 400
         assert r.json() == {field: ['Invalid pk "%s" - object does not exist.' % missing]}
@@ -83,6 +93,18 @@ def test_all_fields_and_references(admin):
     assert r.json() == {"default_application": ["Incorrect type. Expected pk value, received int."]}
     r = admin.patch("core/brands/%s/" % b["brand_uuid"], {"flow_recovery": "nope"})
     assert r.status_code == 400 and "flow_recovery" in r.json()
+    r = admin.patch("core/brands/%s/" % b["brand_uuid"], {"flow_recovery": 5})
+    assert r.json() == {"flow_recovery": ["Incorrect type. Expected pk value, received int."]}
+    # Nothing of a refused write stays; the flow it named is still there.
+    assert admin.get("core/brands/%s/" % b["brand_uuid"]).json()["flow_authentication"] == flow
+    r = admin.patch("core/brands/%s/" % b["brand_uuid"], {"flow_authentication": None})
+    assert r.status_code == 200 and r.json()["flow_authentication"] is None
+    # A deleted flow leaves the brand pointing at nothing.
+    rec, _ = make_flow("recovery")
+    assert admin.patch("core/brands/%s/" % b["brand_uuid"],
+                       {"flow_recovery": rec}).json()["flow_recovery"] == rec
+    sql("DELETE FROM flows WHERE flow_uuid = %s", rec)
+    assert admin.get("core/brands/%s/" % b["brand_uuid"]).json()["flow_recovery"] is None
     r = admin.get("core/brands/", params={"client_certificates": c2, "page_size": 100})
     assert b["brand_uuid"] in [x["brand_uuid"] for x in r.json()["results"]]
 
@@ -192,7 +214,7 @@ def test_current_matching(admin, no_default_brand):
     assert set(c["flags"]) == {"enterprise_audit_include_expanded_diff",
                                "policies_buffered_access_view", "flows_continuous_login",
                                "flows_refresh_others"}
-    assert "flow_authentication" not in c
+    assert not {k for k in c if k.startswith("flow_")}
     assert current("x.%s.example" % tag).json()["matched_domain"] == base["domain"]
     assert current("A.SUB.%s.example" % tag).json()["matched_domain"] == sub["domain"]
     # Only whole labels match: "evil<domain>" is not a subdomain.
@@ -204,6 +226,34 @@ def test_current_matching(admin, no_default_brand):
     assert current("nothing.invalid").json()["branding_title"] == "the default"
     assert current("%s.example" % tag).json()["matched_domain"] == base["domain"]
     admin.delete("core/brands/%s/" % d["brand_uuid"])
+
+
+def test_current_flow_slugs(admin):
+    auth, auth_slug = make_flow()
+    settings, settings_slug = make_flow("stage_configuration")
+    b = make_brand(admin, flow_authentication=auth, flow_user_settings=settings)
+    c = current(b["domain"]).json()
+    assert c["flow_authentication"] == auth_slug and c["flow_user_settings"] == settings_slug
+    assert {k for k in c if k.startswith("flow_")} == {"flow_authentication",
+                                                        "flow_user_settings"}
+
+
+def test_default_brand_uses_default_flows(lighttpd):
+    """The brand the bootstrap made points at the default flows, as authentik's does."""
+    rows = sql("SELECT f1.slug, f2.slug, f3.slug, f4.slug FROM brands b "
+               "JOIN flows f1 ON f1.flow_uuid = b.flow_authentication "
+               "JOIN flows f2 ON f2.flow_uuid = b.flow_invalidation "
+               "JOIN flows f3 ON f3.flow_uuid = b.flow_user_settings "
+               "JOIN flows f4 ON f4.flow_uuid = b.flow_recovery "
+               "WHERE b.domain = 'authentik-default'")
+    assert rows == [("default-authentication-flow", "default-invalidation-flow",
+                     "default-user-settings-flow", "default-recovery-flow")]
+    c = current("authentik-default").json()
+    assert c["flow_authentication"] == "default-authentication-flow"
+    assert c["flow_invalidation"] == "default-invalidation-flow"
+    assert c["flow_user_settings"] == "default-user-settings-flow"
+    assert c["flow_recovery"] == "default-recovery-flow"
+    assert "flow_unenrollment" not in c and "flow_device_code" not in c
 
 
 def test_current_is_public(lighttpd):

@@ -1,4 +1,5 @@
-"""/api/v3/policies/: event matcher policies, every policy together (all/), and bindings."""
+"""/api/v3/policies/: event matcher policies, every policy together (all/), and bindings
+(the other kinds: test_policy_kinds.py)."""
 import secrets
 import uuid
 
@@ -204,11 +205,16 @@ def test_all_list_get_types_delete(admin):
     assert admin.get("policies/all/", params={"bindings__isnull": "x"}).status_code == 400
     t = admin.get("policies/all/types/")
     assert t.status_code == 200
-    assert t.json() == [{"name": "Event Matcher Policy",
-                         "description": "Passes when Event matches selected criteria.",
-                         "component": "ak-policy-event-matcher-form",
-                         "model_name": "eventmatcherpolicy", "requires_enterprise": False,
-                         "deprecated": False}]
+    types = t.json()
+    assert [x["model_name"] for x in types] == [
+        "eventmatcherpolicy", "expressionpolicy", "passwordexpirypolicy", "passwordpolicy",
+        "uniquepasswordpolicy", "reputationpolicy"]
+    assert types[0] == {"name": "Event Matcher Policy",
+                        "description": "Passes when Event matches selected criteria.",
+                        "component": "ak-policy-event-matcher-form",
+                        "model_name": "eventmatcherpolicy", "requires_enterprise": False,
+                        "deprecated": False}
+    assert [x["requires_enterprise"] for x in types] == [False, False, False, False, True, False]
     assert admin.delete("policies/all/%s/" % p["pk"]).status_code == 204
     assert admin.get("policies/all/%s/" % p["pk"]).status_code == 404
     ev = events_for("eventmatcherpolicy", p["pk"], "model_deleted")
@@ -394,3 +400,28 @@ def test_binding_permissions(admin, as_user):
     assert api.patch(path, {"order": 4}).status_code == 200
     assert api.delete(path).status_code == 204
     assert Api_anon(admin).get("policies/bindings/").status_code == 401
+
+
+def test_all_and_bindings_show_each_kind(admin):
+    """all/ and a binding's policy_obj serialise a policy by its own kind."""
+    tag = secrets.token_hex(4)
+    r = admin.post("policies/expression/", {"name": "kind-expr-" + tag,
+                                            "expression": "return true"})
+    assert r.status_code == 201, r.text
+    e = r.json()
+    r = admin.post("policies/password_expiry/", {"name": "kind-exp-" + tag, "days": 3})
+    assert r.status_code == 201, r.text
+    x = r.json()
+    res = admin.get("policies/all/", params={"search": tag}).json()["results"]
+    assert [p["pk"] for p in res] == [x["pk"], e["pk"]]
+    assert res[0]["component"] == "ak-policy-password-expiry-form" and res[0]["days"] == 3
+    assert res[1]["expression"] == "return true"
+    assert res[1]["meta_model_name"] == "authentik_policies_expression.expressionpolicy"
+    app = make_app(admin)
+    b = make_binding(admin, app["pk"], policy=e["pk"])
+    assert b["policy_obj"]["expression"] == "return true"
+    assert b["policy_obj"]["verbose_name"] == "Expression Policy"
+    # Deleting through all/ names the kind in the event.
+    assert admin.delete("policies/all/%s/" % x["pk"]).status_code == 204
+    ev = events_for("passwordexpirypolicy", x["pk"], "model_deleted")
+    assert len(ev) == 1 and ev[0][0]["model"]["app"] == "authentik_policies_expiry"

@@ -133,6 +133,11 @@ test_builtins_render(void **state)
 	assert_non_null(strstr(r.rd_text, "2030-01-01 00:00 UTC"));
 	assert_non_null(strstr(r.rd_html, "href=\"https://id.example.com/if/flow/x/?token=abc\""));
 	cu_rendered_free(&r);
+	/* authentik's name for the same template, as stage configs carry it. */
+	assert_int_equal(cu_templates_render(NULL, "email/password_reset.html", vars, N(vars), &r),
+	                 0);
+	assert_string_equal(r.rd_subject, "Reset your password");
+	cu_rendered_free(&r);
 	assert_int_equal(cu_templates_render(NULL, "email/email_otp", vars, N(vars), &r), 0);
 	assert_non_null(strstr(r.rd_text, "123456"));
 	assert_non_null(strstr(r.rd_html, ">123456<"));

@@ -1,11 +1,10 @@
 /*
- * Policies and their bindings. This module holds the tables' logic that other parts call; the
- * full engine (expression policies in Lua, flows) builds on it. A binding ties a policy, a
- * group or a user to a target: any policy binding model (an application, a notification rule,
- * later flows and stages), with order, negate, enabled, timeout and failure_result.
+ * The event matcher policy, and notification rules' bindings decided for an audit event (the
+ * worker's notification dispatch). Requests in flows and access checks go through
+ * lib/policies/engine.h, which uses cu_policies_event_matcher_matches for this kind.
  */
-#ifndef CU_POLICIES_H
-#define CU_POLICIES_H
+#ifndef CU_POLICIES_EVENT_MATCHER_H
+#define CU_POLICIES_EVENT_MATCHER_H
 
 #include "arena.h"
 #include "db.h"

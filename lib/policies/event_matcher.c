@@ -3,7 +3,7 @@
  * notification rule's bindings: engine mode "any", an empty result of false, the event's user
  * as the request's user. The bindings come in one query; each is decided here.
  */
-#include "policies.h"
+#include "policies/event_matcher.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -12,6 +12,8 @@
 #include <json-c/json.h>
 
 #include "json.h"
+#include "policies/engine.h"
+#include "policies/kinds.h"
 
 /* The event's string field key, NULL when absent or not a string (authentik compares with
  * None then, which no set field equals). */
@@ -111,7 +113,9 @@ cu_policies_event_passes(struct cu_db *db, struct cu_arena *a, const char *targe
 		int passing = 0;
 
 		if (type != NULL) {
-			/* A policy binding; event matcher is the only kind custos has. */
+			/* A policy binding: only event matchers decide on an event here
+			 * (authentik's notification rules are bound to event matchers); other kinds
+			 * do not pass. */
 			if (strcmp(type, "eventmatcherpolicy") == 0)
 				passing = cu_policies_event_matcher_matches(
 				    cu_db_value(res, r, 2), cu_db_value(res, r, 3),
@@ -127,4 +131,22 @@ cu_policies_event_passes(struct cu_db *db, struct cu_arena *a, const char *targe
 			return 1;
 	}
 	return 0;
+}
+
+/* In a request, authentik's EventMatcherPolicy looks at the context's "event"; without one
+ * it does not pass. */
+enum cu_policy_verdict
+cu_policy_event_matcher_eval(struct cu_policy_eval *pe)
+{
+	struct json_object *ctx = pe->pe_rq != NULL ? pe->pe_rq->pr_context : NULL;
+	struct json_object *event = NULL;
+
+	if (ctx == NULL || cu_json_get_object(ctx, "event", &event) != 0)
+		return CU_POLICY_FAIL;
+	return cu_policies_event_matcher_matches(cu_policy_cfg_string(pe, "action", NULL),
+	                                         cu_policy_cfg_string(pe, "app", NULL),
+	                                         cu_policy_cfg_string(pe, "model", NULL),
+	                                         cu_policy_cfg_string(pe, "client_ip", NULL), event)
+	           ? CU_POLICY_PASS
+	           : CU_POLICY_FAIL;
 }
