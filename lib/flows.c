@@ -32,12 +32,6 @@
 #include "sessions.h"
 #include "stages/stages.h"
 
-/* Longest ?next= followed; a longer one is refused rather than cut. */
-#define FLOWS_MAX_NEXT 2048
-/* Percent-decoding rounds applied when looking for a hidden "//" or backslash. */
-#define FLOWS_DECODE_ROUNDS 3
-/* Longest flow_token looked up; keys we issue are far shorter. */
-#define FLOWS_MAX_TOKEN 256
 #define FLOWS_TOKEN_LEN 64
 #define FLOWS_PLAN_KEY "custos:plan:"
 #define FLOWS_DEFAULT_AVATAR "/static/dist/assets/images/user_default.png"
@@ -133,7 +127,7 @@ int
 cu_flow_next_is_local(const char *next)
 {
 	/* Two buffers in turn: each round decodes the last result into the other. */
-	char bufs[2][FLOWS_MAX_NEXT + 1];
+	char bufs[2][CU_FLOWS_MAX_NEXT + 1];
 	const char *cur = next;
 	int round, changed;
 	size_t len;
@@ -141,14 +135,14 @@ cu_flow_next_is_local(const char *next)
 	if (next == NULL)
 		return 0;
 	len = strlen(next);
-	if (len == 0 || len > FLOWS_MAX_NEXT)
+	if (len == 0 || len > CU_FLOWS_MAX_NEXT)
 		return 0;
 	/*
 	 * Whatever later decodes the path (a proxy, the router, a framework behind an
 	 * application) must not find "//host" or a backslash in it either: check each decoded
 	 * form until decoding changes nothing.
 	 */
-	for (round = 0; round <= FLOWS_DECODE_ROUNDS; round++) {
+	for (round = 0; round <= CU_FLOWS_DECODE_ROUNDS; round++) {
 		if (!local_shape_ok(cur))
 			return 0;
 		if (pct_decode_round(cur, bufs[round & 1], &changed) != 0)
@@ -190,7 +184,7 @@ cu_flow_next_allowed(struct cu_ctx *cx, const char *next)
 
 	if (cu_flow_next_is_local(next))
 		return 1;
-	if (next == NULL || strlen(next) > FLOWS_MAX_NEXT || !absolute_shape_ok(next))
+	if (next == NULL || strlen(next) > CU_FLOWS_MAX_NEXT || !absolute_shape_ok(next))
 		return 0;
 	params[0] = next;
 	if (cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_FLOWS_LAUNCH_URL, 1, params) !=
@@ -1093,7 +1087,7 @@ token_resume(struct cu_flow_state *st, const char *key)
 	PGresult *res = NULL;
 	enum cu_err err;
 
-	if (key == NULL || key[0] == '\0' || strlen(key) > FLOWS_MAX_TOKEN)
+	if (key == NULL || key[0] == '\0' || strlen(key) > CU_FLOWS_MAX_TOKEN)
 		return CU_OK;
 	token_digest(digest, key);
 	/* This session resumed from that key already: the query keeps carrying it. */

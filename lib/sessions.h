@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "bounds.h"
 #include "err.h"
 
 struct cu_ctx;
@@ -17,8 +18,6 @@ struct cu_user;
 #define CU_SESSIONS_COOKIE "authentik_session"
 #define CU_SESSIONS_CSRF_COOKIE "authentik_csrf"
 #define CU_SESSIONS_CSRF_HEADER "x-authentik-csrf"
-/* Longest cookie value looked at; longer ones are ignored. */
-#define CU_SESSIONS_MAX_COOKIE 4096
 
 /*
  * The session key the request's authentik_session cookie names, when the cookie is a JWT whose

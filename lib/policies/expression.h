@@ -34,18 +34,13 @@
 
 #include <stddef.h>
 
+#include "bounds.h"
 #include "err.h"
 
 struct cu_arena;
 struct json_object;
 
-#define CU_EXPR_MAX_SOURCE (256 * 1024) /* bytes of one expression */
-#define CU_EXPR_MAX_REGEX 512           /* bytes of a regex_* pattern */
-#define CU_EXPR_MAX_REGEX_SUBJECT (256 * 1024)
 #define CU_EXPR_MAX_MATCH_COST 1e8 /* bound on a Lua pattern call's steps */
-#define CU_EXPR_MAX_MESSAGES 64    /* ak_message calls kept */
-#define CU_EXPR_MAX_LOGS 64        /* ak_logger calls kept */
-#define CU_EXPR_MAX_TEXT 4096      /* bytes of one message or log line */
 #define CU_EXPR_HOOK_EVERY 100
 
 struct cu_expression_limits {

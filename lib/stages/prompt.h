@@ -11,20 +11,9 @@
 #include <stddef.h>
 
 #include "arena.h"
+#include "bounds.h"
 
 struct json_object;
-
-/* Longest answers accepted, in characters (code points); longer ones are refused, never cut. */
-#define CU_PROMPT_MAX_TEXT 8192
-#define CU_PROMPT_MAX_USERNAME 150 /* users.username */
-#define CU_PROMPT_MAX_EMAIL 254    /* users.email */
-#define CU_PROMPT_MAX_LOCALE 64
-/* A file answer is a data: URI held in the plan; bytes. */
-#define CU_PROMPT_MAX_FILE (48 * 1024)
-/* DRF's IntegerField refuses longer strings before parsing them. */
-#define CU_PROMPT_MAX_NUMBER_TEXT 1000
-/* Choices of one radio-button-group or dropdown field. */
-#define CU_PROMPT_MAX_CHOICES 256
 
 /* Pure parsers of one value (s[0..n), not NUL-terminated). 1 valid, 0 not. */
 int cu_prompt_email_valid(const char *s, size_t n);

@@ -9,14 +9,12 @@
 
 #include <stddef.h>
 
+#include "bounds.h"
 #include "flows.h"
 
 struct cu_arena;
 struct cu_ctx;
 struct json_object;
-
-/* Longest identifier the identification stage looks up; longer ones are refused unread. */
-#define CU_STAGE_AUTH_MAX_IDENTIFIER 1024
 
 /* authentik's backend paths a password stage's "backends" may name. */
 #define CU_STAGE_AUTH_BACKEND_INBUILT "authentik.core.auth.InbuiltBackend"
