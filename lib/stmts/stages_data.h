@@ -46,6 +46,12 @@
 	X(EMAIL_USER, 1,                                                                           \
 	  "SELECT id, uuid::text, username, name, email, is_active FROM users "                    \
 	  "WHERE id = $1::bigint")                                                                 \
+	/* email: whether the link's host $1 (lower case, no port) is a brand's domain or under    \
+	 * one, and whether any brand has a real domain name at all */                             \
+	X(EMAIL_LINK_HOST, 1,                                                                      \
+	  "SELECT EXISTS (SELECT 1 FROM brands WHERE $1 = lower(domain) OR right($1, "             \
+	  "length(domain) + 1) = '.' || lower(domain)), EXISTS (SELECT 1 FROM brands WHERE "       \
+	  "domain ~ '^[A-Za-z0-9-]+([.][A-Za-z0-9-]+)+$')")                                        \
 	X(EMAIL_ACTIVATE, 1,                                                                       \
 	  "UPDATE users SET is_active = true, last_updated = now() WHERE id = $1::bigint "         \
 	  "AND NOT is_active")

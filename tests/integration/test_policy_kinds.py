@@ -485,3 +485,33 @@ def test_policy_change_bumps_flow_serial(admin):
     assert admin.patch("policies/expression/%s/" % p["pk"],
                        {"expression": "return false"}).status_code == 200
     assert sql("SELECT serial FROM flows WHERE flow_uuid = %s", flow[0])[0][0] > before
+
+
+def test_runaway_expression_on_a_login_flow(admin, lighttpd):
+    """A flow guarded by a script that never ends, or allocates without end, still answers at
+    once: the policy is cut off, fails, and the flow is denied; the same responders then log the
+    next user in as usual."""
+    from conftest import FlowClient, login_flow_make, login_user
+
+    for src in ["while true do end",
+                "local t = {} while true do t[#t + 1] = string.rep('x', 1048576) end"]:
+        p = make(admin, "expression", expression=src)
+        slug, _ = login_flow_make([("identificationstage", {}), ("passwordstage", {}),
+                                   ("userloginstage", {})])
+        flow = admin.get("flows/instances/%s/" % slug).json()["pk"]
+        r = admin.post("policies/bindings/", {"policy": p["pk"], "target": flow, "order": 0})
+        assert r.status_code == 201, r.text
+        t0 = time.monotonic()
+        c = FlowClient(lighttpd, slug).get()
+        assert time.monotonic() - t0 < 5
+        assert c["component"] == "ak-stage-access-denied"
+        assert sql("SELECT count(*) FROM events WHERE action = 'policy_exception' AND "
+                   "context ->> 'policy_uuid' = %s", p["pk"])[0][0] >= 1
+    uid, username = login_user()
+    slug, _ = login_flow_make([("identificationstage", {}), ("passwordstage", {}),
+                               ("userloginstage", {})])
+    fc = FlowClient(lighttpd, slug)
+    fc.get()
+    fc.post({"component": "ak-stage-identification", "uid_field": username})
+    end = fc.post({"component": "ak-stage-password", "password": "correct horse battery"})
+    assert end["component"] == "xak-flow-redirect"

@@ -8,6 +8,7 @@ import time
 import urllib.parse
 
 import argon2
+import pytest
 
 from conftest import (FlowClient, create_user, data_prompt_fields, data_prompt_make,
                       login_flow_make, login_user, sql)
@@ -17,6 +18,16 @@ from test_worker_mail import own_worker  # noqa: F401 (fixture)
 PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "a brand new passphrase"
 SEND_MAIL = "authentik.stages.email.tasks.send_mail"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def loopback_brand():
+    """Mailed links point only at a brand's domain once any brand has a real one (the brand
+    tests make some): these tests reach the stack as 127.0.0.1, so that is a brand's domain
+    while they run."""
+    (pk,), = sql("INSERT INTO brands (domain) VALUES ('127.0.0.1') RETURNING brand_uuid")
+    yield
+    sql("DELETE FROM brands WHERE brand_uuid = %s", pk)
 
 
 def recovery_flow(email_config=None):
@@ -258,3 +269,28 @@ def test_context_email_overrides_address(base):
     assert len(mail_tasks(override)) == 1
     args = mail_tasks(override)[0]
     assert json.dumps(args).count("flow_token=") == 1
+
+
+def test_link_host_must_be_a_brand_domain(base):
+    """A client chooses the Host header: a recovery mail must not carry a link (and its token)
+    to a host that is not the domain of a brand. The answer stays the same; nothing is sent."""
+    domain = "id-%s.example" % secrets.token_hex(4)
+    (pk,), = sql("INSERT INTO brands (domain) VALUES (%s) RETURNING brand_uuid", domain)
+    try:
+        slug = recovery_flow()
+        email = "poison-%s@example.com" % secrets.token_hex(4)
+        _, username = login_user(PASSWORD, email=email)
+        fc = FlowClient(base, slug, host="evil-%s.example" % secrets.token_hex(4))
+        fc.get()
+        ch = fc.post({"component": "ak-stage-identification", "uid_field": username})
+        assert ch["component"] == "ak-stage-email"
+        assert mail_tasks(email) == []
+        # The brand's own domain (and a name under it) gets its link.
+        fc = FlowClient(base, slug, host="login." + domain)
+        fc.get()
+        ch = fc.post({"component": "ak-stage-identification", "uid_field": username})
+        assert ch["component"] == "ak-stage-email"
+        (task,) = mail_tasks(email)
+        assert task["vars"]["url"].startswith("http://login.%s/if/flow/%s/" % (domain, slug))
+    finally:
+        sql("DELETE FROM brands WHERE brand_uuid = %s", pk)
