@@ -424,6 +424,7 @@ start)
 	cat <<MSG
 custos is up.
   URL:    http://127.0.0.1:$first/   (health: http://127.0.0.1:$first/-/health/ready/)
+  log in: http://127.0.0.1:$first/if/flow/default-authentication-flow/   (as akadmin)
   router: $routers
   logs:   $LOG/
   config: $S/custos.conf

@@ -143,8 +143,9 @@ cmd_bootstrap(int argc, char **argv)
 		printf("Log in as %s with the password %s (shown this once)\n", CU_BOOTSTRAP_USER,
 		       r.br_password);
 	} else if (r.br_user_created && no_password) {
-		printf("%s has no password yet: set one in the initial-setup flow\n",
-		       CU_BOOTSTRAP_USER);
+		printf(
+		    "%s has no password yet: set one in the initial-setup flow (/if/flow/initial-setup/)\n",
+		    CU_BOOTSTRAP_USER);
 	} else if (r.br_user_created) {
 		printf("Log in as %s with the password from CUSTOS_BOOTSTRAP_PASSWORD\n",
 		       CU_BOOTSTRAP_USER);
