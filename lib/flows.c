@@ -51,6 +51,7 @@ struct cu_flow_state {
 	int fs_in_db;
 	long long fs_rev;
 	struct cu_user *fs_user;
+	struct cu_user *fs_pending; /* the stored plan's pending user, loaded with the session */
 	/* The plan (NULL: none) and whether it must be written back. */
 	struct json_object *fs_plan;
 	int fs_dirty;
@@ -539,6 +540,7 @@ session_open(struct cu_flow_state *st)
 			st->fs_in_db = 1;
 			st->fs_rev = se.se_plan_rev;
 			st->fs_user = se.se_user;
+			st->fs_pending = se.se_pending_user;
 			if (st->fs_rev > 0) {
 				st->fs_plan = plan_from_reply(cx, reply, st->fs_rev);
 				if (st->fs_plan == NULL && (err = plan_from_db(st)) != CU_OK)
@@ -642,6 +644,20 @@ request_host(struct cu_ctx *cx)
 	return cu_utf8_valid(out, strlen(out)) ? out : "";
 }
 
+/* 1 when slug could name a flow (flows.slug's CHECK), so that nothing else is looked up. */
+static int
+slug_ok(const char *slug)
+{
+	size_t i;
+
+	if (slug == NULL || slug[0] == '\0' || strlen(slug) > 255)
+		return 0;
+	for (i = 0; slug[i] != '\0'; i++)
+		if (!isalnum((unsigned char)slug[i]) && slug[i] != '-' && slug[i] != '_')
+			return 0;
+	return 1;
+}
+
 static enum cu_err
 flow_load(struct cu_flow_state *st, const char *slug)
 {
@@ -650,13 +666,9 @@ flow_load(struct cu_flow_state *st, const char *slug)
 	const char *params[2];
 	PGresult *res = NULL;
 	enum cu_err err;
-	size_t i;
 
-	if (slug == NULL || slug[0] == '\0' || strlen(slug) > 255)
+	if (!slug_ok(slug))
 		return CU_ERR_NOT_FOUND;
-	for (i = 0; slug[i] != '\0'; i++)
-		if (!isalnum((unsigned char)slug[i]) && slug[i] != '-' && slug[i] != '_')
-			return CU_ERR_NOT_FOUND;
 	st->fs_host = request_host(cx);
 	params[0] = st->fs_host;
 	params[1] = slug;
@@ -679,6 +691,67 @@ flow_load(struct cu_flow_state *st, const char *slug)
 	st->fs_brand_background = cu_db_value(res, 0, 11);
 	st->fs_flow_has_policies = strcmp(cu_db_value(res, 0, 12), "t") == 0;
 	return CU_OK;
+}
+
+/*
+ * The flow row as planning saw it, kept in the plan ("flow_row") like the stages' configs: a
+ * request on a plan in progress needs no lookup of its flow. A change to the flow reaches new
+ * plans, as in authentik, whose plans are snapshots too.
+ */
+static struct json_object *
+flow_snapshot(struct cu_flow_state *st)
+{
+	const struct cu_flow *f = &st->fs_flow;
+	struct json_object *o = json_object_new_object();
+
+	cu_json_set_string(o, "name", f->fl_name);
+	cu_json_set_string(o, "title", f->fl_title);
+	cu_json_set_string(o, "designation", f->fl_designation);
+	cu_json_set_string(o, "authentication", f->fl_authentication);
+	cu_json_set_string(o, "denied_action", f->fl_denied_action);
+	cu_json_set_string(o, "layout", f->fl_layout);
+	cu_json_set_string(o, "background", f->fl_background);
+	cu_json_set_string(o, "policy_engine_mode", f->fl_policy_engine_mode);
+	cu_json_set_string(o, "brand_background", st->fs_brand_background);
+	cu_json_set_bool(o, "has_policies", st->fs_flow_has_policies);
+	return o;
+}
+
+/* Takes the flow from the plan's snapshot when the plan is for slug: 0, or -1 to look it up. */
+static int
+flow_from_plan(struct cu_flow_state *st, const char *slug)
+{
+	struct cu_flow *f = &st->fs_flow;
+	struct json_object *row = NULL;
+	const char *pslug;
+	int64_t serial = 0;
+	int has = 0;
+
+	if (st->fs_plan == NULL || (pslug = obj_string(st->fs_plan, "slug")) == NULL ||
+	    strcmp(pslug, slug) != 0 || cu_json_get_object(st->fs_plan, "flow_row", &row) != 0 ||
+	    cu_json_get_int(st->fs_plan, "serial", &serial) != 0 ||
+	    cu_json_get_bool(row, "has_policies", &has) != 0)
+		return -1;
+	f->fl_uuid = obj_string(st->fs_plan, "flow");
+	f->fl_slug = pslug;
+	f->fl_serial = serial;
+	f->fl_name = obj_string(row, "name");
+	f->fl_title = obj_string(row, "title");
+	f->fl_designation = obj_string(row, "designation");
+	f->fl_authentication = obj_string(row, "authentication");
+	f->fl_denied_action = obj_string(row, "denied_action");
+	f->fl_layout = obj_string(row, "layout");
+	f->fl_background = obj_string(row, "background");
+	f->fl_policy_engine_mode = obj_string(row, "policy_engine_mode");
+	st->fs_brand_background = obj_string(row, "brand_background");
+	st->fs_flow_has_policies = has;
+	if (f->fl_uuid == NULL || f->fl_name == NULL || f->fl_title == NULL ||
+	    f->fl_designation == NULL || f->fl_authentication == NULL ||
+	    f->fl_denied_action == NULL || f->fl_layout == NULL || f->fl_background == NULL ||
+	    f->fl_policy_engine_mode == NULL || st->fs_brand_background == NULL)
+		return -1;
+	st->fs_host = request_host(st->fs_cx);
+	return 0;
 }
 
 /* --- the challenge envelope -------------------------------------------------------------- */
@@ -890,6 +963,11 @@ load_pending_user(struct cu_flow_state *st)
 		fx->fx_pending_user = st->fs_user;
 		return CU_OK;
 	}
+	/* Loaded with the session when the stored plan named the same user. */
+	if (st->fs_pending != NULL && st->fs_pending->us_id == id) {
+		fx->fx_pending_user = st->fs_pending;
+		return CU_OK;
+	}
 	err = cu_auth_load_user(st->fs_cx, id, &fx->fx_pending_user);
 	if (err == CU_ERR_NOT_FOUND) {
 		fx->fx_pending_user = NULL;
@@ -978,6 +1056,7 @@ plan_new(struct cu_flow_state *st, struct json_object *seed, int check_auth, con
 	cu_json_set_string(plan, "flow", st->fs_flow.fl_uuid);
 	cu_json_set_string(plan, "slug", st->fs_flow.fl_slug);
 	cu_json_set_int(plan, "serial", st->fs_flow.fl_serial);
+	cu_json_set(plan, "flow_row", flow_snapshot(st));
 	cu_json_set_string(plan, "query", st->fs_query);
 	stages = json_object_new_array();
 	cu_json_set(plan, "stages", stages);
@@ -1667,22 +1746,45 @@ void
 cu_flows_executor(struct cu_ctx *cx)
 {
 	struct cu_flow_state *st = cu_arena_zalloc(cx->cx_arena, sizeof(*st));
+	const char *slug = cu_ctx_param(cx, "slug");
+	int resuming;
 	enum cu_err err;
 
 	st->fs_cx = cx;
-	err = flow_load(st, cu_ctx_param(cx, "slug"));
-	if (err == CU_ERR_NOT_FOUND) {
+	if (!slug_ok(slug)) {
 		cu_ctx_error(cx, 404, "Not found.");
 		return;
 	}
-	if (err != CU_OK) {
-		cu_ctx_fail(cx, err, "flow");
-		return;
+	/*
+	 * A browser in a flow brings its session, whose plan carries the flow's row: then the
+	 * flow needs no lookup. A first visit looks the flow up before a session is made for it.
+	 * A mailed link (flow_token) always reads the flow afresh.
+	 */
+	resuming = cu_http_cookie(cx->cx_req, CU_SESSIONS_COOKIE) != NULL;
+	if (resuming) {
+		const char *q = cu_http_arg(cx->cx_req, "query");
+
+		if ((err = session_open(st)) != CU_OK) {
+			cu_ctx_fail(cx, err, "session");
+			return;
+		}
+		resuming =
+		    (q == NULL || strstr(q, "flow_token") == NULL) && flow_from_plan(st, slug) == 0;
 	}
-	err = session_open(st);
-	if (err != CU_OK) {
-		cu_ctx_fail(cx, err, "session");
-		return;
+	if (!resuming) {
+		err = flow_load(st, slug);
+		if (err == CU_ERR_NOT_FOUND) {
+			cu_ctx_error(cx, 404, "Not found.");
+			return;
+		}
+		if (err != CU_OK) {
+			cu_ctx_fail(cx, err, "flow");
+			return;
+		}
+		if (st->fs_key == NULL && (err = session_open(st)) != CU_OK) {
+			cu_ctx_fail(cx, err, "session");
+			return;
+		}
 	}
 	/*
 	 * A logged-in browser's cookie would carry a cross-site POST (SameSite=None over HTTPS)

@@ -223,7 +223,29 @@ cu_sessions_ensure_csrf(struct cu_ctx *cx)
 	                          cu_arena_strdup(cx->cx_arena, secret), &o);
 }
 
-/* Columns: rev, id, uuid, username, name, email, type, path, is_superuser, user_id. */
+/* The user in columns first .. first + 7 (id, uuid, username, name, email, type, path,
+ * is_superuser) of res's first row, or NULL when there is none. */
+static struct cu_user *
+user_at(struct cu_ctx *cx, const PGresult *res, int first)
+{
+	struct cu_user *u;
+
+	if (cu_db_value(res, 0, first) == NULL)
+		return NULL;
+	u = cu_arena_zalloc(cx->cx_arena, sizeof(*u));
+	u->us_id_text = cu_db_value(res, 0, first);
+	u->us_id = strtoll(u->us_id_text, NULL, 10);
+	u->us_uuid = cu_db_value(res, 0, first + 1);
+	u->us_username = cu_db_value(res, 0, first + 2);
+	u->us_name = cu_db_value(res, 0, first + 3);
+	u->us_email = cu_db_value(res, 0, first + 4);
+	u->us_type = cu_db_value(res, 0, first + 5);
+	u->us_path = cu_db_value(res, 0, first + 6);
+	u->us_is_superuser = strcmp(cu_db_value(res, 0, first + 7), "t") == 0;
+	return u;
+}
+
+/* Columns: rev, the session user (1-8), user_id, the pending user (10-17). */
 enum cu_err
 cu_sessions_load(struct cu_ctx *cx, const char *key, struct cu_session *out)
 {
@@ -241,21 +263,12 @@ cu_sessions_load(struct cu_ctx *cx, const char *key, struct cu_session *out)
 		return CU_ERR_NOT_FOUND;
 	out->se_key = key;
 	out->se_plan_rev = strtoll(cu_db_value(res, 0, 0), NULL, 10);
+	out->se_pending_user = user_at(cx, res, 10);
 	if (cu_db_value(res, 0, 9) == NULL)
 		return CU_OK;
 	/* The deactivation trigger deletes a user's sessions; this covers a race with it. */
-	if (cu_db_value(res, 0, 1) == NULL)
+	if ((u = user_at(cx, res, 1)) == NULL)
 		return CU_ERR_NOT_FOUND;
-	u = cu_arena_zalloc(cx->cx_arena, sizeof(*u));
-	u->us_id_text = cu_db_value(res, 0, 1);
-	u->us_id = strtoll(u->us_id_text, NULL, 10);
-	u->us_uuid = cu_db_value(res, 0, 2);
-	u->us_username = cu_db_value(res, 0, 3);
-	u->us_name = cu_db_value(res, 0, 4);
-	u->us_email = cu_db_value(res, 0, 5);
-	u->us_type = cu_db_value(res, 0, 6);
-	u->us_path = cu_db_value(res, 0, 7);
-	u->us_is_superuser = strcmp(cu_db_value(res, 0, 8), "t") == 0;
 	out->se_user = u;
 	return CU_OK;
 }

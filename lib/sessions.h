@@ -67,6 +67,8 @@ struct cu_session {
 	const char *se_key;
 	struct cu_user *se_user; /* NULL: anonymous */
 	long long se_plan_rev;   /* bumped by every write of flow_plan; 0: never written */
+	/* The active pending user of the stored plan (sessions.pending_user_id), else NULL. */
+	struct cu_user *se_pending_user;
 };
 
 /*

@@ -3,6 +3,8 @@
 #ifndef CU_STMTS_FLOWS_H
 #define CU_STMTS_FLOWS_H
 
+#include "stmts/sessions.h"
+
 /*
  * The brand a request is for: the one whose domain the host (lower-case, no port, $1) ends
  * with, the longest such, else the default one.
@@ -29,7 +31,9 @@
 	  "SELECT flow_plan, flow_plan_rev FROM sessions WHERE session_key = $1")                  \
 	X(FLOWS_PLAN_SAVE, 2,                                                                      \
 	  "UPDATE sessions SET flow_plan = $2::jsonb, flow_plan_rev = flow_plan_rev + 1, "         \
-	  "last_used = now() WHERE session_key = $1 RETURNING flow_plan_rev")                      \
+	  "pending_user_id = " CU_SESSIONS_PENDING_SQL(                                            \
+	      "$2") ", last_used = now() "                                                         \
+	            "WHERE session_key = $1 RETURNING flow_plan_rev")                              \
 	X(FLOWS_TOKEN_USE, 2,                                                                      \
 	  "UPDATE flow_tokens SET used = now() WHERE key_digest = $1 AND used IS NULL "            \
 	  "AND expires > now() AND flow = $2 RETURNING plan, user_id")                             \
