@@ -1218,7 +1218,8 @@ token_resume(struct cu_flow_state *st, const char *key)
 }
 
 enum cu_err
-cu_flow_token_create(struct cu_flow_exec *fx, long long expiry_seconds, const char **key_out)
+cu_flow_token_create(struct cu_flow_exec *fx, long long expiry_seconds, int past_current,
+                     const char **key_out)
 {
 	struct cu_ctx *cx = fx->fx_cx;
 	struct json_object *copy = NULL;
@@ -1233,7 +1234,8 @@ cu_flow_token_create(struct cu_flow_exec *fx, long long expiry_seconds, const ch
 	cu_json_adopt(cx->cx_arena, copy);
 	if (cu_json_get_int(copy, "index", &index) != 0)
 		index = 0;
-	cu_json_set_int(copy, "index", index + 1);
+	if (past_current)
+		cu_json_set_int(copy, "index", index + 1);
 	json_object_object_del(copy, "token");
 	cu_crypto_random_alnum(key, FLOWS_TOKEN_LEN);
 	token_digest(digest, key);

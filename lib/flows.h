@@ -168,13 +168,15 @@ const char *cu_flow_executor_url(struct cu_ctx *cx, const char *slug, const char
 const char *cu_flow_interface_url(struct cu_ctx *cx, const char *slug, const char *query);
 
 /*
- * Starts flow slug for a mailed link: the current plan (index moved past the current stage) is
- * stored as a flow token for the pending user, expiring in expiry_seconds; *key_out gets the
- * key for ?flow_token= (arena-owned). The flow executor resumes that plan, once, when the link
- * is opened (lib/flows.c, "flow_token" in the query).
+ * Parks the current plan for a mailed link: it is stored as a flow token for the pending user,
+ * expiring in expiry_seconds, standing on the current stage (past_current 0: the stage runs
+ * again when the link is opened, and can tell by what it put in the context) or on the next one
+ * (past_current 1). *key_out gets the key for ?flow_token= (arena-owned). The flow executor
+ * resumes that plan, once, when the link is opened (lib/flows.c, "flow_token" in the query).
  */
 enum cu_err cu_flow_token_create(struct cu_flow_exec *fx, long long expiry_seconds,
-                                 const char **key_out) __attribute__((warn_unused_result));
+                                 int past_current, const char **key_out)
+    __attribute__((warn_unused_result));
 
 /*
  * Hands the browser on to another flow (a redirect stage, mode "flow"): target_uuid/target_slug

@@ -261,26 +261,20 @@ link_url(struct cu_flow_exec *fx, const char *base, const char *key)
 }
 
 /*
- * Parks the plan on this stage (cu_flow_token_create parks it one past the index it finds, so
- * the index is lowered by one around the call) with the marker in its context, and returns the
- * key. The session's plan keeps neither.
+ * Parks the plan on this stage with the marker in its context and returns the key. The
+ * session's plan keeps no marker.
  */
 static enum cu_err
 park(struct cu_flow_exec *fx, const struct email_user *u, long long expiry, const char **key)
 {
 	struct cu_arena *a = fx->fx_cx->cx_arena;
 	struct json_object *marker = cu_json_object(a);
-	int64_t index = 0;
 	enum cu_err err;
 
-	if (cu_json_get_int(fx->fx_plan, "index", &index) != 0)
-		index = 0;
 	cu_json_set_string(marker, "stage", fx->fx_stage_uuid);
 	cu_json_set_string(marker, "user", u->eu_id);
 	cu_flow_ctx_set(fx, MARKER, marker);
-	cu_json_set_int(fx->fx_plan, "index", index - 1);
-	err = cu_flow_token_create(fx, expiry, key);
-	cu_json_set_int(fx->fx_plan, "index", index);
+	err = cu_flow_token_create(fx, expiry, 0, key);
 	cu_flow_ctx_del(fx, MARKER);
 	return err;
 }
