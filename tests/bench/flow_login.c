@@ -109,6 +109,22 @@ take_cookie(const char *line, const char *name, char *out, size_t outlen)
 	out[i] = '\0';
 }
 
+/* Reads what has arrived into c->buf[*have .. limit), NUL-terminated; -1 at EOF or error. */
+static int
+read_more(struct conn *c, size_t *have, size_t limit)
+{
+	ssize_t r;
+
+	do
+		r = read(c->fd, c->buf + *have, limit - *have);
+	while (r < 0 && errno == EINTR);
+	if (r <= 0)
+		return -1;
+	*have += (size_t)r;
+	c->buf[*have] = '\0';
+	return 0;
+}
+
 /* One request and its whole response (Content-Length bodies; the responders always send one). */
 static int
 exchange(struct conn *c, const char *method, const char *body)
@@ -135,14 +151,8 @@ exchange(struct conn *c, const char *method, const char *body)
 	if (n < 0 || (size_t)n >= sizeof(req) || write_all(c->fd, req, (size_t)n) != 0)
 		return -1;
 	for (;;) {
-		ssize_t r = read(c->fd, c->buf + have, BUF - 1 - have);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
+		if (read_more(c, &have, BUF - 1) != 0)
 			return -1;
-		have += (size_t)r;
-		c->buf[have] = '\0';
 		if ((hdr_end = strstr(c->buf, "\r\n\r\n")) != NULL)
 			break;
 		if (have >= BUF - 1)
@@ -164,16 +174,9 @@ exchange(struct conn *c, const char *method, const char *body)
 	need = (size_t)(hdr_end + 4 - c->buf) + (size_t)clen;
 	if (need >= BUF)
 		return -1;
-	while (have < need) {
-		ssize_t r = read(c->fd, c->buf + have, need - have);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
+	while (have < need)
+		if (read_more(c, &have, need) != 0)
 			return -1;
-		have += (size_t)r;
-	}
-	c->buf[have] = '\0';
 	c->body = hdr_end + 4;
 	return 0;
 }
