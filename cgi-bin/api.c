@@ -13,7 +13,11 @@
 #include "api/groups.h"
 #include "api/health.h"
 #include "api/notifications.h"
+#include "api/oauth2.h"
 #include "api/policies.h"
+#include "api/propertymappings.h"
+#include "api/providers.h"
+#include "api/providers_saml.h"
 #include "api/rbac.h"
 #include "api/root.h"
 #include "api/stages.h"
@@ -36,6 +40,9 @@
 #define TASKS "/api/v3/tasks/"
 #define POLICIES "/api/v3/policies/"
 #define EVENTS "/api/v3/events/"
+#define PROVIDERS "/api/v3/providers/"
+#define PROPERTYMAPPINGS "/api/v3/propertymappings/"
+#define OAUTH2 "/api/v3/oauth2/"
 
 static const struct cu_route routes[] = {
     {GET, "/-/health/live/", cu_api_health_live, 0},
@@ -281,13 +288,62 @@ static const struct cu_route routes[] = {
     {GET, "/api/v3/flows/bindings/{fsb_uuid}/", cu_api_flow_bindings_get, 0},
     {PUT_PATCH, "/api/v3/flows/bindings/{fsb_uuid}/", cu_api_flow_bindings_update, 0},
     {DELETE, "/api/v3/flows/bindings/{fsb_uuid}/", cu_api_flow_bindings_delete, 0},
-    /* authenticated sessions (lib/api/sessions.c) */
+    /* authenticated sessions (lib/api/authenticated_sessions.c) */
     {GET, CORE "authenticated_sessions/", cu_api_sessions_list, 0},
     {GET, CORE "authenticated_sessions/{uuid}/", cu_api_sessions_get, 0},
     {DELETE, CORE "authenticated_sessions/{uuid}/", cu_api_sessions_delete, 0},
+    /* providers (lib/api/providers.c) */
+    {GET, PROVIDERS "all/", cu_api_providers_all_list, 0},
+    {GET, PROVIDERS "all/types/", cu_api_providers_all_types, 0},
+    {GET, PROVIDERS "all/{id}/", cu_api_providers_all_get, 0},
+    {DELETE, PROVIDERS "all/{id}/", cu_api_providers_all_delete, 0},
+    {GET, PROVIDERS "oauth2/", cu_api_providers_oauth2_list, 0},
+    {POST, PROVIDERS "oauth2/", cu_api_providers_oauth2_create, BIG},
+    {GET, PROVIDERS "oauth2/{id}/", cu_api_providers_oauth2_get, 0},
+    {PUT_PATCH, PROVIDERS "oauth2/{id}/", cu_api_providers_oauth2_update, BIG},
+    {DELETE, PROVIDERS "oauth2/{id}/", cu_api_providers_oauth2_delete, 0},
+    {GET, PROVIDERS "oauth2/{id}/setup_urls/", cu_api_providers_oauth2_setup_urls, 0},
+    {GET, PROVIDERS "oauth2/{id}/preview_user/", cu_api_providers_oauth2_preview_user, 0},
+    /* SAML providers (lib/api/providers_saml.c) */
+    {GET, PROVIDERS "saml/", cu_api_providers_saml_list, 0},
+    {POST, PROVIDERS "saml/", cu_api_providers_saml_create, BIG},
+    {POST, PROVIDERS "saml/import_metadata/", cu_api_providers_saml_import, BIG},
+    {GET, PROVIDERS "saml/{id}/", cu_api_providers_saml_get, 0},
+    {PUT_PATCH, PROVIDERS "saml/{id}/", cu_api_providers_saml_update, BIG},
+    {DELETE, PROVIDERS "saml/{id}/", cu_api_providers_saml_delete, 0},
+    {GET, PROVIDERS "saml/{id}/metadata/", cu_api_providers_saml_metadata, 0},
+    {GET, PROVIDERS "saml/{id}/preview_user/", cu_api_providers_saml_preview_user, 0},
+    {GET, PROPERTYMAPPINGS "provider/saml/", cu_api_propertymappings_saml_list, 0},
+    {POST, PROPERTYMAPPINGS "provider/saml/", cu_api_propertymappings_saml_create, BIG},
+    {GET, PROPERTYMAPPINGS "provider/saml/{pm_uuid}/", cu_api_propertymappings_saml_get, 0},
+    {PUT_PATCH, PROPERTYMAPPINGS "provider/saml/{pm_uuid}/", cu_api_propertymappings_saml_update,
+     BIG},
+    {DELETE, PROPERTYMAPPINGS "provider/saml/{pm_uuid}/", cu_api_propertymappings_saml_delete, 0},
+    /* property mappings (lib/api/propertymappings.c) */
+    {GET, PROPERTYMAPPINGS "all/", cu_api_propertymappings_all_list, 0},
+    {GET, PROPERTYMAPPINGS "all/types/", cu_api_propertymappings_all_types, 0},
+    {GET, PROPERTYMAPPINGS "all/{pm_uuid}/", cu_api_propertymappings_all_get, 0},
+    {DELETE, PROPERTYMAPPINGS "all/{pm_uuid}/", cu_api_propertymappings_all_delete, 0},
+    {POST, PROPERTYMAPPINGS "all/{pm_uuid}/test/", cu_api_propertymappings_all_test, 0},
+    {GET, PROPERTYMAPPINGS "provider/scope/", cu_api_propertymappings_scope_list, 0},
+    {POST, PROPERTYMAPPINGS "provider/scope/", cu_api_propertymappings_scope_create, BIG},
+    {GET, PROPERTYMAPPINGS "provider/scope/{pm_uuid}/", cu_api_propertymappings_scope_get, 0},
+    {PUT_PATCH, PROPERTYMAPPINGS "provider/scope/{pm_uuid}/", cu_api_propertymappings_scope_update,
+     BIG},
+    {DELETE, PROPERTYMAPPINGS "provider/scope/{pm_uuid}/", cu_api_propertymappings_scope_delete, 0},
+    /* OAuth2 grants (lib/api/oauth2.c) */
+    {GET, OAUTH2 "access_tokens/", cu_api_oauth2_access_tokens_list, 0},
+    {GET, OAUTH2 "access_tokens/{id}/", cu_api_oauth2_access_tokens_get, 0},
+    {DELETE, OAUTH2 "access_tokens/{id}/", cu_api_oauth2_access_tokens_delete, 0},
+    {GET, OAUTH2 "refresh_tokens/", cu_api_oauth2_refresh_tokens_list, 0},
+    {GET, OAUTH2 "refresh_tokens/{id}/", cu_api_oauth2_refresh_tokens_get, 0},
+    {DELETE, OAUTH2 "refresh_tokens/{id}/", cu_api_oauth2_refresh_tokens_delete, 0},
+    {GET, OAUTH2 "authorization_codes/", cu_api_oauth2_codes_list, 0},
+    {GET, OAUTH2 "authorization_codes/{id}/", cu_api_oauth2_codes_get, 0},
+    {DELETE, OAUTH2 "authorization_codes/{id}/", cu_api_oauth2_codes_delete, 0},
 };
 
-static const struct cu_app app = {"api", routes, sizeof(routes) / sizeof(routes[0])};
+static const struct cu_app app = {"api", routes, sizeof(routes) / sizeof(routes[0]), NULL};
 
 int
 main(int argc, char **argv)

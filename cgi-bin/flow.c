@@ -17,7 +17,7 @@ static const struct cu_route routes[] = {
     {CU_HTTP_GET, "/flows/-/cancel/", cu_flows_cancel, 0},
 };
 
-static const struct cu_app app = {"flow", routes, sizeof(routes) / sizeof(routes[0])};
+static const struct cu_app app = {"flow", routes, sizeof(routes) / sizeof(routes[0]), NULL};
 
 int
 main(int argc, char **argv)

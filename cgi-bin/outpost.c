@@ -8,7 +8,7 @@ static const struct cu_route routes[] = {
     {0, NULL, NULL, 0},
 };
 
-static const struct cu_app app = {"outpost", routes, 0};
+static const struct cu_app app = {"outpost", routes, 0, NULL};
 
 int
 main(int argc, char **argv)

@@ -69,4 +69,76 @@
 /* Longest session cookie value looked at; longer ones are ignored. */
 #define CU_SESSIONS_MAX_COOKIE 4096
 
+/* OAuth 2.0 / OpenID Connect (lib/jose.h, lib/providers/oauth2*.h). */
+#define CU_JOSE_MAX_TOKEN (16 * 1024)   /* bytes of a JWT custos accepts */
+#define CU_OAUTH2_MAX_PARAM 2048        /* bytes of one authorization / token parameter */
+#define CU_OAUTH2_MAX_REDIRECT_URI 2048 /* bytes of a redirect_uri */
+#define CU_OAUTH2_MAX_SCOPES 64         /* scopes in one request */
+#define CU_OAUTH2_MAX_REDIRECT_URIS 64  /* registered redirect URIs of a provider */
+#define CU_OAUTH2_MAX_REGEX 1024        /* bytes of a regex redirect URI */
+#define CU_OAUTH2_MAX_FORM (64 * 1024)  /* bytes of a token / introspection / revocation body */
+
+/* The OAuth2 provider core and token endpoint (lib/providers/oauth2.c, oauth2_token.c) and the
+ * value-returning expressions they run (lib/policies/expression.c). */
+#define CU_EXPR_MAX_VALUE_NODES 10000             /* values in one converted script result */
+#define CU_EXPR_MAX_VALUE_BYTES (1024 * 1024)     /* string bytes in one converted result */
+#define CU_OAUTH2_CACHE_MAX 256                   /* providers one process keeps */
+#define CU_OAUTH2_MAX_CLIENT_ID 255               /* oauth2_providers.client_id */
+#define CU_OAUTH2_MAX_SECRET 1024                 /* a client secret or an app password */
+#define CU_OAUTH2_MAX_ASSERTION CU_JOSE_MAX_TOKEN /* a client_assertion */
+#define CU_OAUTH2_MAX_CLAIMS (64 * 1024)          /* bytes of the mapping claims of one token */
+
+/* The authorization endpoint and redirect URI matching (lib/providers/oauth2_authorize.c,
+ * oauth2_redirect.c). */
+#define CU_OAUTH2_REDIRECT_MAX_BOUND 64     /* largest {n,m} bound in a regex redirect URI */
+#define CU_OAUTH2_REDIRECT_MAX_STATES 8192  /* a regex's estimated compiled size */
+#define CU_OAUTH2_AUTHORIZE_REAUTH_AGE 3600 /* seconds a re-authentication marker lasts */
+
+/* Discovery, JWKS, userinfo, introspection, revocation, device authorization, end-session
+ * (lib/providers/oauth2_meta.c, oauth2_userinfo.c, oauth2_introspect.c, oauth2_device.c,
+ * oauth2_logout.c). */
+#define CU_OAUTH2_META_CACHE 256            /* discovery / JWKS documents one process keeps */
+#define CU_OAUTH2_META_MAX_DOC (256 * 1024) /* bytes of one discovery or JWKS document */
+#define CU_OAUTH2_USER_CODE_LEN 9           /* digits of a device flow user code (authentik's) */
+#define CU_OAUTH2_MAX_USER_CODE 64          /* characters of a user code as typed */
+#define CU_OAUTH2_DEVICE_RATE 20            /* device authorizations per client address... */
+#define CU_OAUTH2_DEVICE_WINDOW 3600        /* ...per this many seconds (authentik's 20/hour) */
+#define CU_OAUTH2_MAX_ORIGIN 1024           /* bytes of an Origin header compared */
+#define CU_OAUTH2_META_MAX_SLUG 255         /* characters of a slug published as a folder */
+#define CU_OAUTH2_META_SWEEP_MAX 4096       /* published slugs one sweep round checks */
+
+/* The providers, property mappings and OAuth2 grants API (lib/api/providers.c,
+ * propertymappings.c, oauth2.c). */
+#define CU_API_PROVIDERS_MAX_NAME 1024        /* characters of a provider's or mapping's name */
+#define CU_API_PROVIDERS_MAX_REFS 256         /* mappings or trusted providers one provider names */
+#define CU_API_PROVIDERS_MAX_SECRET 255       /* oauth2_providers.client_secret (authentik's) */
+#define CU_API_PROPERTYMAPPINGS_MAX_TEXT 4096 /* scope_name, description, managed */
+
+/* XML (lib/xmlsig.h). SAML messages are a few KiB; SP metadata rarely passes 100 KiB. */
+#define CU_XML_MAX_BYTES (1024 * 1024) /* one document, after inflating or base64-decoding */
+#define CU_XML_MAX_DEPTH 64            /* element nesting */
+#define CU_XML_MAX_NODES 20000         /* elements in one document */
+#define CU_XML_MAX_ATTRS 64            /* attributes, or namespace declarations, of one element */
+#define CU_XML_MAX_ID 256              /* bytes of an ID a signature refers to */
+#define CU_XML_MAX_PEM (64 * 1024)     /* bytes of a PEM key or certificate */
+
+/* SAML (lib/providers/saml*.h) */
+#define CU_SAML_MAX_MESSAGE (64 * 1024) /* bytes of an AuthnRequest or LogoutRequest, decoded */
+#define CU_SAML_MAX_FORM (320 * 1024)   /* bytes of a POST-binding body (base64, form-encoded) */
+#define CU_SAML_MAX_RELAY_STATE 1024    /* bytes of a RelayState (the bindings say 80) */
+#define CU_SAML_MAX_ID 200              /* bytes of a request's ID kept against replays */
+#define CU_SAML_MAX_NAME_ID 1024        /* bytes of a NameID or SessionIndex read */
+#define CU_SAML_REQUEST_LIFETIME 300    /* seconds a request is accepted after IssueInstant */
+#define CU_SAML_RESUME_AGE 3600         /* seconds a checked request waits for the login */
+#define CU_SAML_MAX_ATTR_VALUES 1024    /* values one mapping may give an attribute */
+#define CU_SAML_MAX_ATTRS (256 * 1024)  /* bytes of all attribute values of one assertion */
+#define CU_SAML_SWEEP_ONE_IN 32         /* requests per sweep of expired request IDs, sessions */
+
+/* The SAML providers API (lib/api/providers_saml.c). */
+#define CU_API_SAML_MAX_URL 2048       /* bytes of acs_url or sls_url (a redirect URI's) */
+#define CU_API_SAML_MAX_TEXT 4096      /* audience, issuer, default_relay_state */
+#define CU_API_SAML_MAX_PARTS 16       /* parts of an import_metadata multipart body */
+#define CU_API_SAML_MAX_PART_HEAD 8192 /* bytes of one part's headers */
+#define CU_API_SAML_MAX_BOUNDARY 70    /* RFC 2046's longest boundary */
+
 #endif

@@ -130,6 +130,12 @@ static const struct cfg_key cfg_keys[] = {
      * it after this long all the same. */
     {K_INT("sessions.browser_age_seconds", sessions_browser_age, "86400", 60, CFG_INT_MAX)},
     {K_STR("password.breached_list", password_breached_list, "", NULL)},
+    /* A folder the OAuth2 responder writes each provider's JWKS into for the web server to
+     * serve as a file (lib/providers/oauth2_meta.c); "" for none. */
+    {K_STR("oauth2.publish_dir", oauth2_publish_dir, "", NULL)},
+    /* How far a SAML request's IssueInstant may be from this host's clock, either way
+     * (lib/providers/saml_sso.c, saml_slo.c). */
+    {K_INT("saml.clock_skew_seconds", saml_clock_skew, "90", 0, 3600)},
 };
 
 #define CFG_NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))

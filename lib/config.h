@@ -67,6 +67,8 @@ struct cu_config {
 	int expression_max_memory_kib;   /* memory one expression policy may hold */
 	int sessions_browser_age;        /* server-side life of a browser session, seconds */
 	char *password_breached_list;    /* a file of breached passwords, one a line; "" none */
+	char *oauth2_publish_dir;        /* where JWKS documents are published; "" none */
+	int saml_clock_skew;             /* seconds a SAML IssueInstant may be off */
 };
 
 /*

@@ -27,6 +27,12 @@
 #include "stmts/policy_engine.h"
 #include "stmts/flows_api.h"
 #include "stmts/stages_api.h"
+#include "stmts/providers_api.h"
+#include "stmts/oauth2.h"
+#include "stmts/oauth2_authorize.h"
+#include "stmts/oauth2_endpoints.h"
+#include "stmts/oauth2_worker.h"
+#include "stmts/saml.h"
 
 #define CU_DB_STMTS(X)                                                                             \
 	X(PING, 0, "SELECT 1")                                                                     \
@@ -54,7 +60,13 @@
 	CU_DB_STMTS_STAGES_DATA(X)                                                                 \
 	CU_DB_STMTS_POLICY_ENGINE(X)                                                               \
 	CU_DB_STMTS_FLOWS_API(X)                                                                   \
-	CU_DB_STMTS_STAGES_API(X)
+	CU_DB_STMTS_STAGES_API(X)                                                                  \
+	CU_DB_STMTS_PROVIDERS_API(X)                                                               \
+	CU_DB_STMTS_OAUTH2(X)                                                                      \
+	CU_DB_STMTS_OAUTH2_AUTHORIZE(X)                                                            \
+	CU_DB_STMTS_OAUTH2_ENDPOINTS(X)                                                            \
+	CU_DB_STMTS_OAUTH2_WORKER(X)                                                               \
+	CU_DB_STMTS_SAML(X)
 
 #ifdef __cppcheck__
 /* cppcheck cannot expand the nested table macros; it checks the code against this stand-in. */

@@ -8,6 +8,7 @@ static const struct {
     [CU_ERR_INVALID] = {"invalid input", 400},
     [CU_ERR_TOO_LARGE] = {"too large", 413},
     [CU_ERR_NOT_FOUND] = {"not found", 404},
+    [CU_ERR_DENIED] = {"credentials refused", 401},
     [CU_ERR_METHOD] = {"method not allowed", 405},
     [CU_ERR_UNAVAILABLE] = {"service unavailable", 503},
     [CU_ERR_INTERNAL] = {"internal error", 500},

@@ -10,6 +10,7 @@ enum cu_err {
 	CU_ERR_INVALID,     /* malformed input: 400 */
 	CU_ERR_TOO_LARGE,   /* over a limit: 413 */
 	CU_ERR_NOT_FOUND,   /* 404 */
+	CU_ERR_DENIED,      /* credentials refused: 401 */
 	CU_ERR_METHOD,      /* path known, method not: 405 */
 	CU_ERR_UNAVAILABLE, /* PostgreSQL or Redis down: 503 */
 	CU_ERR_INTERNAL,    /* anything else: 500 */

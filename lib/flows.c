@@ -793,8 +793,11 @@ static const char *
 context_app_name(struct cu_flow_exec *fx)
 {
 	struct json_object *app = cu_flow_ctx_get(fx, "application");
-	const char *name;
+	const char *name = cu_flow_ctx_string(fx, "application_name");
 
+	/* A provider leaves the application's uuid under "application" and its name here. */
+	if (name != NULL)
+		return name;
 	if (app == NULL)
 		return "";
 	if (json_object_is_type(app, json_type_string))
@@ -1039,7 +1042,8 @@ join_messages(struct cu_ctx *cx, struct json_object *msgs)
  * check_auth is 0 only for a restart of the same flow, which authentik plans without the check.
  */
 static enum plan_outcome
-plan_new(struct cu_flow_state *st, struct json_object *seed, int check_auth, const char **msg)
+plan_new(struct cu_flow_state *st, struct json_object *seed, struct json_object *append,
+         int check_auth, const char **msg)
 {
 	struct cu_ctx *cx = st->fs_cx;
 	struct cu_flow_exec *fx = &st->fs_fx;
@@ -1060,6 +1064,8 @@ plan_new(struct cu_flow_state *st, struct json_object *seed, int check_auth, con
 	cu_json_set_string(plan, "query", st->fs_query);
 	stages = json_object_new_array();
 	cu_json_set(plan, "stages", stages);
+	if (append != NULL)
+		cu_json_set(plan, "append", json_object_get(append));
 	cu_json_set_int(plan, "index", 0);
 	cu_json_set(plan, "context", ctx);
 	set_plan(st, plan);
@@ -1116,6 +1122,16 @@ plan_new(struct cu_flow_state *st, struct json_object *seed, int check_auth, con
 		/* A snapshot, as authentik's plan: bindings added later apply to new plans. */
 		cu_json_set_bool(s, "has_policies", has_policies);
 		json_object_array_add(stages, s);
+	}
+	/* What the seeding responder asked to run after the flow's own stages (flows.h). */
+	n = append != NULL && json_object_is_type(append, json_type_array)
+	        ? (int)json_object_array_length(append)
+	        : 0;
+	for (i = 0; i < n; i++) {
+		struct json_object *s = NULL;
+
+		if (json_object_deep_copy(json_object_array_get_idx(append, i), &s, NULL) == 0)
+			json_object_array_add(stages, s);
 	}
 	if (json_object_array_length(stages) == 0)
 		return PLAN_DONE;
@@ -1272,10 +1288,17 @@ cu_flow_login(struct cu_flow_exec *fx, long long seconds, int terminate_others)
 	err = cu_db_begin(cx->cx_db);
 	if (err != CU_OK)
 		goto out;
-	if (st->fs_in_db && (err = cu_sessions_delete(cx, old_key)) != CU_OK)
-		goto out;
-	if ((err = cu_sessions_create(cx, key, u->us_id, age, NULL)) != CU_OK)
-		goto out;
+	if (st->fs_in_db && st->fs_user != NULL && st->fs_user->us_id == u->us_id) {
+		/* The same user again (a re-authentication): a new key, but the same session for
+		 * what hangs on it, so that applications are not logged out by it. */
+		if ((err = cu_sessions_rotate(cx, old_key, key, u->us_id, age)) != CU_OK)
+			goto out;
+	} else {
+		if (st->fs_in_db && (err = cu_sessions_delete(cx, old_key)) != CU_OK)
+			goto out;
+		if ((err = cu_sessions_create(cx, key, u->us_id, age, NULL)) != CU_OK)
+			goto out;
+	}
 	params[0] = u->us_id_text;
 	err = cu_db_exec(cx->cx_db, cx->cx_arena, NULL, CU_DB_STMT_FLOWS_USER_LOGIN, 1, params);
 	if (err != CU_OK)
@@ -1360,11 +1383,13 @@ out:
 
 /* --- switching flows --------------------------------------------------------------------- */
 
-/* A seed: what the executor of the target flow plans from (plan_new with its context). */
+/* A seed: what the executor of the target flow plans from (plan_new with its context and the
+ * stages to append). */
 static struct json_object *
-seed_plan(struct cu_ctx *cx, const char *uuid, const char *slug, struct json_object *context)
+seed_plan(struct cu_ctx *cx, const char *uuid, const char *slug, struct json_object *context,
+          struct json_object *append)
 {
-	struct json_object *p = cu_json_object(cx->cx_arena), *ctx = NULL;
+	struct json_object *p = cu_json_object(cx->cx_arena), *ctx = NULL, *app = NULL;
 
 	if (context == NULL || json_object_deep_copy(context, &ctx, NULL) != 0)
 		ctx = json_object_new_object();
@@ -1372,6 +1397,8 @@ seed_plan(struct cu_ctx *cx, const char *uuid, const char *slug, struct json_obj
 	cu_json_set_string(p, "slug", slug);
 	cu_json_set_bool(p, "seed", 1);
 	cu_json_set(p, "context", ctx);
+	if (append != NULL && json_object_deep_copy(append, &app, NULL) == 0)
+		cu_json_set(p, "append", app);
 	return p;
 }
 
@@ -1386,7 +1413,8 @@ cu_flow_switch(struct cu_flow_exec *fx, const char *target_uuid, const char *tar
 	*url_out = cu_flow_interface_url(cx, target_slug, st != NULL ? st->fs_query : NULL);
 	if (st == NULL)
 		return;
-	st->fs_plan = seed_plan(cx, target_uuid, target_slug, keep_context ? fx->fx_context : NULL);
+	st->fs_plan =
+	    seed_plan(cx, target_uuid, target_slug, keep_context ? fx->fx_context : NULL, NULL);
 	if (cu_json_get_object(st->fs_plan, "context", &ctx) == 0)
 		cu_json_set_string(ctx, "is_redirected", fx->fx_flow->fl_uuid);
 	/* The executor must not keep running the old plan in this request. */
@@ -1394,8 +1422,8 @@ cu_flow_switch(struct cu_flow_exec *fx, const char *target_uuid, const char *tar
 }
 
 enum cu_err
-cu_flow_seed(struct cu_ctx *cx, const char *slug, struct json_object *context, const char *query,
-             const char **url_out)
+cu_flow_seed(struct cu_ctx *cx, const char *slug, struct json_object *context,
+             struct json_object *append, const char *query, const char **url_out)
 {
 	struct cu_flow_state *st = cu_arena_zalloc(cx->cx_arena, sizeof(*st));
 	enum cu_err err;
@@ -1406,7 +1434,7 @@ cu_flow_seed(struct cu_ctx *cx, const char *slug, struct json_object *context, c
 		return err;
 	if ((err = session_open(st)) != CU_OK)
 		return err;
-	st->fs_plan = seed_plan(cx, st->fs_flow.fl_uuid, st->fs_flow.fl_slug, context);
+	st->fs_plan = seed_plan(cx, st->fs_flow.fl_uuid, st->fs_flow.fl_slug, context, append);
 	st->fs_dirty = 1;
 	if ((err = session_close(st)) != CU_OK)
 		return err;
@@ -1501,10 +1529,13 @@ pick_stage(struct cu_flow_state *st)
 static void
 restart(struct cu_flow_state *st, int keep_context)
 {
-	struct json_object *ctx = keep_context ? st->fs_fx.fx_context : NULL;
+	struct json_object *ctx = keep_context ? st->fs_fx.fx_context : NULL, *append = NULL;
 	const char *msg = NULL;
 
-	switch (plan_new(st, ctx, 0, &msg)) {
+	/* The appended stages belong to the request that started the flow: a restart keeps them. */
+	if (cu_json_get_array(st->fs_plan, "append", &append) != 0)
+		append = NULL;
+	switch (plan_new(st, ctx, append, 0, &msg)) {
 	case PLAN_READY:
 	case PLAN_DONE:
 		send_self_redirect(st);
@@ -1676,7 +1707,7 @@ run(struct cu_flow_state *st)
 {
 	struct cu_ctx *cx = st->fs_cx;
 	struct cu_flow_exec *fx = &st->fs_fx;
-	struct json_object *seed = NULL;
+	struct json_object *seed = NULL, *append = NULL;
 	const char *pflow, *msg = NULL, *q;
 	int is_seed = 0;
 
@@ -1697,6 +1728,8 @@ run(struct cu_flow_state *st)
 		} else if (cu_json_get_bool(st->fs_plan, "seed", &is_seed) == 0 && is_seed) {
 			if (cu_json_get_object(st->fs_plan, "context", &seed) != 0)
 				seed = NULL;
+			if (cu_json_get_array(st->fs_plan, "append", &append) != 0)
+				append = NULL;
 			st->fs_plan = NULL;
 		}
 	}
@@ -1707,7 +1740,7 @@ run(struct cu_flow_state *st)
 		return;
 	}
 	if (st->fs_plan == NULL) {
-		switch (plan_new(st, seed, 1, &msg)) {
+		switch (plan_new(st, seed, append, 1, &msg)) {
 		case PLAN_READY:
 			break;
 		case PLAN_DONE:

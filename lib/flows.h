@@ -191,11 +191,15 @@ void cu_flow_switch(struct cu_flow_exec *fx, const char *target_uuid, const char
 /*
  * For other responders (an OAuth authorize endpoint): makes flow slug start, in the request's
  * browser session, with context (borrowed; copied), as cu_flow_switch does; creates an anonymous
- * session when there is none and sets its cookie. *url_out gets the flow interface URL with
- * query (may be NULL). CU_ERR_NOT_FOUND for no such flow, CU_ERR_UNAVAILABLE without PostgreSQL.
+ * session when there is none and sets its cookie. append (borrowed; copied; may be NULL) is an
+ * array of stage entries run after the flow's own stages, as authentik appends its in-memory
+ * stages (OAuth fulfillment, device code): each {"name": s, "type": t, "config": {...}} with a
+ * type registered in lib/stages/stages.c ("internal:..." for kinds no stage row can have); a
+ * restart of the plan keeps them. *url_out gets the flow interface URL with query (may be
+ * NULL). CU_ERR_NOT_FOUND for no such flow, CU_ERR_UNAVAILABLE without PostgreSQL.
  */
 enum cu_err cu_flow_seed(struct cu_ctx *cx, const char *slug, struct json_object *context,
-                         const char *query, const char **url_out)
+                         struct json_object *append, const char *query, const char **url_out)
     __attribute__((warn_unused_result));
 
 /* --- the executor (cgi-bin/flow.c) ------------------------------------------------------- */

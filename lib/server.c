@@ -288,6 +288,8 @@ serve_fcgi(struct cu_server *s, int listen_fd)
 		return 1;
 	}
 	cu_log(CU_LOG_INFO, "started", CU_LI("pid", (long long)getpid()));
+	if (s->sv_app->ap_start != NULL)
+		s->sv_app->ap_start(&s->sv_cfg);
 	while (!stop_requested) {
 		if (FCGX_Accept_r(&rq) < 0) {
 			if (stop_requested || ++failures > 50)

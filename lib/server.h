@@ -39,6 +39,9 @@ struct cu_app {
 	const char *ap_name; /* component in logs: "api", "flow", ... */
 	const struct cu_route *ap_routes;
 	size_t ap_nroutes;
+	/* Run once in each serving process before its first request (after any fork), or NULL:
+	 * what a responder keeps running beside its requests starts here. */
+	void (*ap_start)(const struct cu_config *cfg);
 };
 
 /* Process-wide state of one responder, set up once. */

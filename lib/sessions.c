@@ -319,6 +319,26 @@ cu_sessions_create(struct cu_ctx *cx, const char *key, long long user_id, long l
 }
 
 enum cu_err
+cu_sessions_rotate(struct cu_ctx *cx, const char *key, const char *new_key, long long user_id,
+                   long long seconds)
+{
+	const char *params[6];
+	PGresult *res = NULL;
+	enum cu_err err;
+
+	params[0] = key;
+	params[1] = new_key;
+	params[2] = cu_arena_printf(cx->cx_arena, "%lld", seconds);
+	params[3] = cu_events_client_ip(cx);
+	params[4] = user_agent(cx);
+	params[5] = cu_arena_printf(cx->cx_arena, "%lld", user_id);
+	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_SESSIONS_ROTATE, 6, params);
+	if (err == CU_OK && PQntuples(res) != 1)
+		return CU_ERR_NOT_FOUND;
+	return err;
+}
+
+enum cu_err
 cu_sessions_delete(struct cu_ctx *cx, const char *key)
 {
 	const char *params[1] = {key};

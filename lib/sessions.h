@@ -88,6 +88,16 @@ enum cu_err cu_sessions_create(struct cu_ctx *cx, const char *key, long long use
                                long long seconds, const char *plan)
     __attribute__((warn_unused_result));
 
+/*
+ * A new key for the logged-in session of user_id under key (a login again by the same user):
+ * the row keeps its uuid, so what hangs on the session (OAuth2 grants, SAML sessions) stays with
+ * it and nothing counts as a logout; its plan is dropped, it expires now + seconds, and its
+ * created time becomes now, the login's (what an authorization request's max_age looks at).
+ * CU_ERR_NOT_FOUND when key is not that user's session.
+ */
+enum cu_err cu_sessions_rotate(struct cu_ctx *cx, const char *key, const char *new_key,
+                               long long user_id, long long seconds)
+    __attribute__((warn_unused_result));
 /* Deletes session key (no error when there is none). */
 enum cu_err cu_sessions_delete(struct cu_ctx *cx, const char *key)
     __attribute__((warn_unused_result));

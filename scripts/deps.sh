@@ -7,10 +7,15 @@ pkgs=(
 	# build
 	gcc make pkg-config clang libclang-rt-14-dev
 	libfcgi-dev libpq-dev libhiredis-dev libjson-c-dev libssl-dev libargon2-dev libcrypt-dev libcmocka-dev libesmtp-dev libcurl4-openssl-dev liblua5.4-dev libzxcvbn-dev
+	libxml2-dev libxmlsec1-dev zlib1g-dev
 	# run
 	postgresql-15 redis-server lighttpd apache2 libapache2-mod-fcgid libfcgi-bin
 	# test and check
 	python3 python3-pytest python3-requests python3-psycopg2 python3-argon2 python3-aiosmtpd python3-django curl openssl redis-tools
+	# SAML proof: the reference signer and a real service-provider library
+	xmlsec1 python3-onelogin-saml2
+	# OAuth2 / OpenID Connect proof: client libraries and a real relying party
+	python3-authlib python3-jwcrypto libapache2-mod-auth-openidc
 	chromium nodejs
 	clang-format cppcheck wrk procps
 )

@@ -67,12 +67,13 @@ load_state() {
 }
 
 make_run_dirs() {
-	mkdir -p "$RUN" "$PGRUN" "$REDISRUN" "$WEBRUN" "$LOG"
-	chmod 755 "$S" "$RUN" "$PGRUN" "$WEBRUN" "$LOG"
+	mkdir -p "$RUN" "$PGRUN" "$REDISRUN" "$WEBRUN" "$LOG" "$S/oidc"
+	chmod 755 "$S" "$RUN" "$PGRUN" "$WEBRUN" "$LOG" "$S/oidc"
 	chmod 755 "$REDISRUN"
 	if [ "$(id -u)" -eq 0 ]; then
 		chown "$PGUSER_OS" "$PGRUN"; chown "$REDISUSER_OS" "$REDISRUN"
-		chown "$WEBUSER" "$WEBRUN" "$LOG"
+		# oidc/: the JWKS files the OAuth2 responder publishes for the router to serve.
+		chown "$WEBUSER" "$WEBRUN" "$LOG" "$S/oidc"
 	fi
 }
 
@@ -110,6 +111,7 @@ redis.port = $REDIS_PORT
 redis.password = $REDIS_PASSWORD
 log_level = ${CUSTOS_LOG_LEVEL:-info}
 listen.http = 127.0.0.1:$HTTP_PORT
+oauth2.publish_dir = $S/oidc
 CONF
 	umask 022
 	if [ "$(id -u)" -eq 0 ]; then chgrp "$WEBUSER" "$conf"; chmod 640 "$conf"; fi
@@ -223,7 +225,7 @@ if [ "${CU_STACK_BENCH:-0}" = 1 ]; then bench_lines='s|^#BENCH ||; s|^#BENCH\t|\
 
 fill() { # template -> stdout, replacing @NAME@ with the shell variable NAME
 	sed -e "s|@STATE@|$S|g" -e "s|@RUN@|$RUN|g" -e "s|@WEBRUN@|$WEBRUN|g" -e "s|@LOG@|$LOG|g" -e "s|@BIN@|$APP_BIN|g" \
-		-e "s|@HTDOCS@|$HTDOCS|g" -e "s|@PORT@|$PORT|g" \
+		-e "s|@HTDOCS@|$HTDOCS|g" -e "s|@PORT@|$PORT|g" -e "s|@PUBLISH@|$S/oidc|g" \
 		-e "s|@CONFIG@|$S/custos.conf|g" -e "s|@WEBUSER@|$WEBUSER|g" \
 		-e "s|@APACHE_MODULES@|/usr/lib/apache2/modules|g" -e "s|@BARE@|$APP_BIN/bare.fcgi|g" \
 		-e "$bench_lines" "$1"

@@ -371,6 +371,8 @@ static const struct cu_worker_actor actors[] = {
     {CU_ACTOR_EVENT_TRIGGER_DISPATCH, cu_worker_actor_event_trigger_dispatch},
     {CU_ACTOR_NOTIFICATION_TRANSPORT, cu_worker_actor_notification_transport},
     {CU_ACTOR_CERT_DISCOVERY, cu_worker_actor_certificate_discovery},
+    {CU_ACTOR_OAUTH2_BACKCHANNEL_LOGOUT, cu_worker_actor_oauth2_backchannel_logout},
+    {CU_ACTOR_OAUTH2_CLEAN_EXPIRED, cu_worker_actor_oauth2_clean_expired},
 };
 
 static const struct cu_worker_actor *

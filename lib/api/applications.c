@@ -13,6 +13,7 @@
 #include "api/applications.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,7 +179,7 @@ valid_launch_url(const char *s)
 	return p == end;
 }
 
-/* An integer primary key of a model with no rows yet (providers): records DRF's error. */
+/* DRF's error for an integer primary key that names nothing (or is no integer). */
 static void
 pk_error(struct cu_api_errors *e, const char *key, struct json_object *v)
 {
@@ -232,8 +233,15 @@ read_body(struct cu_ctx *cx, struct cu_api_errors *e, struct json_object *body,
 		else
 			cu_json_set_string(eff, "slug", s);
 	}
-	if (json_object_object_get_ex(body, "provider", &v) && v != NULL)
-		pk_error(e, "provider", v);
+	if (json_object_object_get_ex(body, "provider", &v)) {
+		/* Whether it names a provider is checked by provider_check. */
+		if (v == NULL)
+			cu_json_set(eff, "provider", NULL);
+		else if (!json_object_is_type(v, json_type_int))
+			pk_error(e, "provider", v);
+		else
+			cu_json_set_int(eff, "provider", json_object_get_int64(v));
+	}
 	if (cu_api_field_array(e, body, "backchannel_providers", &arr) > 0 &&
 	    json_object_array_length(arr) > 0)
 		pk_error(e, "backchannel_providers", json_object_array_get_idx(arr, 0));
@@ -250,6 +258,68 @@ read_body(struct cu_ctx *cx, struct cu_api_errors *e, struct json_object *body,
 			cu_json_set_string(eff, texts[i], s);
 	if (cu_api_field_choice(e, body, "policy_engine_mode", policy_engine_modes, &s) > 0)
 		cu_json_set_string(eff, "policy_engine_mode", s);
+}
+
+/*
+ * The provider the body names must exist (any kind: authentik's OneToOneField to Provider).
+ * 0 checked (an error recorded when it does not exist), -1 having answered 503.
+ */
+static int
+provider_check(struct cu_ctx *cx, struct cu_api_errors *e, struct json_object *body)
+{
+	struct json_object *v = NULL;
+	PGresult *res = NULL;
+	const char *id;
+	int64_t n;
+	enum cu_err err;
+
+	if (!json_object_object_get_ex(body, "provider", &v) || v == NULL ||
+	    !json_object_is_type(v, json_type_int))
+		return 0;
+	n = json_object_get_int64(v);
+	if (n < 1 || n > INT32_MAX) {
+		pk_error(e, "provider", v);
+		return 0;
+	}
+	id = cu_arena_printf(cx->cx_arena, "%lld", (long long)n);
+	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_PROVIDERS_API_EXISTS, 1, &id);
+	if (err != CU_OK) {
+		cu_ctx_fail(cx, err, "The database");
+		return -1;
+	}
+	if (PQntuples(res) < 1)
+		pk_error(e, "provider", v);
+	return 0;
+}
+
+/* A failed insert or update: DRF's messages for the unique slug and the one-to-one provider,
+ * and for a provider deleted since it was checked. */
+static void
+write_failed(struct cu_ctx *cx, struct cu_api_errors *e, enum cu_err err, PGresult *res,
+             struct json_object *eff)
+{
+	const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *constraint =
+	    res != NULL ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
+	struct json_object *v = NULL;
+
+	if (err == CU_ERR_INVALID && cu_db_is_unique_violation(res)) {
+		if (constraint != NULL && strcmp(constraint, "applications_provider_id_key") == 0)
+			cu_api_reject(cx, e, "provider",
+			              "application with this provider already exists.");
+		else
+			cu_api_reject(cx, e, "slug", "application with this slug already exists.");
+		return;
+	}
+	if (err == CU_ERR_INVALID && state != NULL && strcmp(state, "23503") == 0 &&
+	    json_object_object_get_ex(eff, "provider", &v) && v != NULL) {
+		cu_db_rollback(cx->cx_db);
+		pk_error(e, "provider", v);
+		cu_api_errors_send(cx, e);
+		return;
+	}
+	cu_db_rollback(cx->cx_db);
+	cu_ctx_fail(cx, err, "The database");
 }
 
 static const char *
@@ -403,6 +473,8 @@ cu_api_applications_create(struct cu_ctx *cx)
 		cu_api_error(&e, "name", "This field is required.");
 	if (!json_object_object_get_ex(body, "slug", NULL))
 		cu_api_error(&e, "slug", "This field is required.");
+	if (provider_check(cx, &e, body) != 0)
+		return;
 	if (cu_api_errors_any(&e)) {
 		cu_api_errors_send(cx, &e);
 		return;
@@ -413,13 +485,8 @@ cu_api_applications_create(struct cu_ctx *cx)
 		return;
 	}
 	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_APPLICATIONS_INSERT, 10, params);
-	if (err == CU_ERR_INVALID && cu_db_is_unique_violation(res)) {
-		cu_api_reject(cx, &e, "slug", "application with this slug already exists.");
-		return;
-	}
 	if (err != CU_OK) {
-		cu_db_rollback(cx->cx_db);
-		cu_ctx_fail(cx, err, "The database");
+		write_failed(cx, &e, err, res, eff);
 		return;
 	}
 	uuid = cu_arena_strdup(cx->cx_arena, cu_db_value(res, 0, 0));
@@ -462,6 +529,10 @@ cu_api_applications_update(struct cu_ctx *cx)
 		if (!json_object_object_get_ex(body, "slug", NULL))
 			cu_api_error(&e, "slug", "This field is required.");
 	}
+	if (provider_check(cx, &e, body) != 0) {
+		cu_db_rollback(cx->cx_db);
+		return;
+	}
 	if (cu_api_errors_any(&e)) {
 		cu_db_rollback(cx->cx_db);
 		cu_api_errors_send(cx, &e);
@@ -470,13 +541,8 @@ cu_api_applications_update(struct cu_ctx *cx)
 	params[0] = a.ap_uuid;
 	eff_params(eff, params + 1);
 	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_APPLICATIONS_UPDATE, 11, params);
-	if (err == CU_ERR_INVALID && cu_db_is_unique_violation(res)) {
-		cu_api_reject(cx, &e, "slug", "application with this slug already exists.");
-		return;
-	}
 	if (err != CU_OK) {
-		cu_db_rollback(cx->cx_db);
-		cu_ctx_fail(cx, err, "The database");
+		write_failed(cx, &e, err, res, eff);
 		return;
 	}
 	finish_write(cx, 200, "model_updated", a.ap_uuid, before);

@@ -9,6 +9,7 @@
 
 #include <math.h>
 #include <regex.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -655,6 +656,22 @@ sb_main(lua_State *L)
 	return 0;
 }
 
+/* The error text of a failed pcall (its error object on top of L's stack), arena-owned. */
+static const char *
+run_error(struct sandbox *sb, lua_State *L)
+{
+	/* lua_tostring only: a __tostring metamethod would run Lua outside the pcall. */
+	const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+
+	if (sb->sb_over && sb->sb_why != NULL)
+		return cu_arena_printf(sb->sb_arena, "expression stopped: %s", sb->sb_why);
+	if (msg != NULL)
+		return cu_arena_strndup(sb->sb_arena, msg,
+		                        strlen(msg) < CU_EXPR_MAX_TEXT ? strlen(msg)
+		                                                       : CU_EXPR_MAX_TEXT);
+	return cu_arena_printf(sb->sb_arena, "error object is a %s value", luaL_typename(L, -1));
+}
+
 /* Runs rn in a fresh state; NULL, or the error text (arena-owned). */
 static const char *
 sandbox_run(struct sandbox *sb, struct run *rn)
@@ -669,20 +686,8 @@ sandbox_run(struct sandbox *sb, struct run *rn)
 	lua_pushcfunction(L, sb_main);
 	lua_pushlightuserdata(L, rn);
 	rc = lua_pcall(L, 1, 0, 0);
-	if (rc != LUA_OK) {
-		/* lua_tostring only: a __tostring metamethod would run Lua outside the pcall. */
-		const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-
-		if (sb->sb_over && sb->sb_why != NULL)
-			error = cu_arena_printf(sb->sb_arena, "expression stopped: %s", sb->sb_why);
-		else if (msg != NULL)
-			error = cu_arena_strndup(sb->sb_arena, msg,
-			                         strlen(msg) < CU_EXPR_MAX_TEXT ? strlen(msg)
-			                                                        : CU_EXPR_MAX_TEXT);
-		else
-			error = cu_arena_printf(sb->sb_arena, "error object is a %s value",
-			                        luaL_typename(L, -1));
-	}
+	if (rc != LUA_OK)
+		error = run_error(sb, L);
 	lua_close(L);
 	return error;
 }
@@ -750,6 +755,312 @@ cu_policy_expression_check(struct cu_arena *a, const char *src, size_t len, cons
 	rn.rn_compile_only = 1;
 	*error = sandbox_run(&sb, &rn);
 	return *error == NULL;
+}
+
+/* --- value-returning scripts (expression.h: cu_policy_expression_values) ------------------ */
+
+struct conv {
+	size_t cv_nodes;
+	size_t cv_bytes;
+};
+
+/* What sb_value_main gets through its one light userdata. */
+struct vrun {
+	struct sandbox *vr_sb;
+	const char *vr_src;
+	size_t vr_len;
+	struct json_object *vr_request;
+	struct json_object *vr_globals;
+	struct json_object *vr_holder; /* arena-owned array the result is added to */
+	int vr_opened;                 /* the state's libraries are open */
+};
+
+/*
+ * Adds v to parent (under key, or appended when key is NULL) before it is filled: an error
+ * raised while filling it then leaves nothing unreachable (the holder is arena-owned).
+ */
+static void
+conv_attach(struct json_object *parent, const char *key, struct json_object *v)
+{
+	if (key != NULL)
+		json_object_object_add(parent, key, v);
+	else
+		json_object_array_add(parent, v);
+}
+
+/* A string Lua holds, checked for what JSON text and the tokens built from it allow. */
+static const char *
+conv_text(lua_State *L, int idx, size_t *len, struct conv *cv)
+{
+	const char *s = lua_tolstring(L, idx, len);
+
+	if (memchr(s, '\0', *len) != NULL || !cu_utf8_valid(s, *len))
+		luaL_error(L, "result holds a string that is not UTF-8 text");
+	if (*len > CU_EXPR_MAX_VALUE_BYTES - cv->cv_bytes)
+		luaL_error(L, "result too large");
+	cv->cv_bytes += *len;
+	return s;
+}
+
+/* 1 when the table at t has exactly the keys 1..n (*n set); 0 for any other table. Raw
+ * traversal: metamethods do not run. */
+static int
+conv_is_array(lua_State *L, int t, size_t *n)
+{
+	lua_Integer lo = 0, hi = 0;
+	size_t count = 0;
+	int array = 1;
+
+	lua_pushnil(L);
+	while (lua_next(L, t) != 0) {
+		lua_pop(L, 1);
+		if (++count > CU_EXPR_MAX_VALUE_NODES)
+			luaL_error(L, "result too large");
+		if (!lua_isinteger(L, -1)) {
+			array = 0;
+			continue;
+		}
+		{
+			lua_Integer k = lua_tointeger(L, -1);
+
+			lo = count == 1 || k < lo ? k : lo;
+			hi = count == 1 || k > hi ? k : hi;
+		}
+	}
+	*n = count;
+	return array && (count == 0 || (lo == 1 && (lua_Unsigned)hi == (lua_Unsigned)count));
+}
+
+static void
+conv_value(lua_State *L, int idx, struct json_object *parent, const char *key, int depth,
+           struct conv *cv)
+{
+	size_t len, n, i;
+
+	idx = lua_absindex(L, idx);
+	if (++cv->cv_nodes > CU_EXPR_MAX_VALUE_NODES)
+		luaL_error(L, "result too large");
+	switch (lua_type(L, idx)) {
+	case LUA_TNIL:
+		conv_attach(parent, key, NULL);
+		return;
+	case LUA_TBOOLEAN:
+		conv_attach(parent, key, json_object_new_boolean(lua_toboolean(L, idx)));
+		return;
+	case LUA_TNUMBER:
+		if (lua_isinteger(L, idx)) {
+			conv_attach(parent, key, json_object_new_int64(lua_tointeger(L, idx)));
+		} else {
+			double d = lua_tonumber(L, idx);
+
+			if (!isfinite(d))
+				luaL_error(L, "result holds a number JSON cannot represent");
+			conv_attach(parent, key, json_object_new_double(d));
+		}
+		return;
+	case LUA_TSTRING: {
+		const char *s = conv_text(L, idx, &len, cv);
+
+		conv_attach(parent, key, json_object_new_string_len(s, (int)len));
+		return;
+	}
+	case LUA_TTABLE:
+		break;
+	default:
+		luaL_error(L, "cannot convert a %s value to JSON", luaL_typename(L, idx));
+		return;
+	}
+	if (depth >= CU_JSON_MAX_DEPTH)
+		luaL_error(L, "result nested too deeply");
+	luaL_checkstack(L, 6, "result nested too deeply");
+	if (conv_is_array(L, idx, &n)) {
+		struct json_object *arr = json_object_new_array();
+
+		conv_attach(parent, key, arr);
+		for (i = 1; i <= n; i++) {
+			lua_rawgeti(L, idx, (lua_Integer)i);
+			conv_value(L, -1, arr, NULL, depth + 1, cv);
+			lua_pop(L, 1);
+		}
+		return;
+	}
+	{
+		struct json_object *obj = json_object_new_object();
+		char num[48];
+
+		conv_attach(parent, key, obj);
+		lua_pushnil(L);
+		while (lua_next(L, idx) != 0) {
+			const char *k;
+
+			/* Never lua_tolstring a number key: converting it in place breaks lua_next.
+			 */
+			if (lua_type(L, -2) == LUA_TSTRING) {
+				k = conv_text(L, -2, &len, cv);
+			} else if (lua_isinteger(L, -2)) {
+				snprintf(num, sizeof(num), "%lld", (long long)lua_tointeger(L, -2));
+				k = num;
+			} else if (lua_type(L, -2) == LUA_TNUMBER) {
+				snprintf(num, sizeof(num), "%.17g", (double)lua_tonumber(L, -2));
+				k = num;
+			} else {
+				luaL_error(L, "result holds a %s key", luaL_typename(L, -2));
+				return;
+			}
+			conv_value(L, -1, obj, k, depth + 1, cv);
+			lua_pop(L, 1);
+		}
+	}
+}
+
+/* Sets request, context, http_request and ak_client_ip in the table at env, as sb_main does
+ * for the global table. */
+static void
+set_request(lua_State *L, int env, struct json_object *request)
+{
+	push_json(L, request, 0);
+	if (!lua_istable(L, -1)) {
+		lua_pop(L, 1);
+		lua_newtable(L);
+	}
+	lua_pushvalue(L, -1);
+	lua_setfield(L, env, "request");
+	lua_getfield(L, -1, "context");
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		lua_newtable(L);
+		lua_pushvalue(L, -1);
+		lua_setfield(L, -3, "context");
+	}
+	lua_setfield(L, env, "context");
+	lua_getfield(L, -1, "http_request");
+	if (lua_istable(L, -1)) {
+		lua_getfield(L, -1, "client_ip");
+		lua_setfield(L, env, "ak_client_ip");
+	}
+	lua_setfield(L, env, "http_request");
+	lua_pop(L, 1);
+}
+
+static int
+sb_value_main(lua_State *L)
+{
+	struct vrun *vr = lua_touserdata(L, 1);
+	struct conv cv = {0, 0};
+	int env;
+
+	lua_settop(L, 0);
+	if (!vr->vr_opened) {
+		open_libs(L);
+		vr->vr_opened = 1;
+	}
+	if (luaL_loadbufferx(L, vr->vr_src, vr->vr_len, "=expression", "t") != LUA_OK)
+		return lua_error(L);
+	/* Its own globals: reads fall through to the shared table, writes stay here. */
+	lua_createtable(L, 0, 8);
+	env = lua_gettop(L);
+	lua_createtable(L, 0, 1);
+	lua_pushglobaltable(L);
+	lua_setfield(L, -2, "__index");
+	lua_setmetatable(L, env);
+	if (vr->vr_globals != NULL && json_object_is_type(vr->vr_globals, json_type_object)) {
+		json_object_object_foreach(vr->vr_globals, k, v)
+		{
+			push_json(L, v, 0);
+			lua_setfield(L, env, k);
+		}
+	}
+	set_request(L, env, vr->vr_request);
+	if (lua_setupvalue(L, 1, 1) == NULL) /* the chunk's _ENV */
+		lua_pop(L, 1);
+	lua_settop(L, 1);
+	lua_sethook(L, sb_hook, LUA_MASKCOUNT, CU_EXPR_HOOK_EVERY);
+	lua_call(L, 0, 1);
+	conv_value(L, -1, vr->vr_holder, NULL, 0, &cv);
+	return 0;
+}
+
+enum cu_err
+cu_policy_expression_values(struct cu_arena *a, const char *const *srcs, const size_t *lens,
+                            size_t n, struct json_object *request, struct json_object *globals,
+                            const struct cu_expression_limits *lim,
+                            const struct cu_expression_hooks *hooks,
+                            struct cu_expression_value *out)
+{
+	struct sandbox sb;
+	struct vrun vr;
+	lua_State *L = NULL;
+	int failed = 0;
+	size_t i;
+
+	sandbox_init(&sb, a, lim, hooks);
+	memset(&vr, 0, sizeof(vr));
+	vr.vr_sb = &sb;
+	vr.vr_request = request;
+	vr.vr_globals = globals;
+	for (i = 0; i < n; i++) {
+		memset(&out[i], 0, sizeof(out[i]));
+		sb.sb_logs = cu_json_array(a);
+		out[i].ev_logs = sb.sb_logs;
+		if (srcs[i] == NULL || lens[i] > CU_EXPR_MAX_SOURCE) {
+			out[i].ev_error = "expression too long";
+			failed = 1;
+			continue;
+		}
+		if (L == NULL) {
+			if ((L = lua_newstate(sb_alloc, &sb)) == NULL) {
+				out[i].ev_error = "cannot create the interpreter";
+				failed = 1;
+				continue;
+			}
+			vr.vr_opened = 0;
+		}
+		sb.sb_steps = 0;
+		sb.sb_over = 0;
+		sb.sb_why = NULL;
+		vr.vr_src = srcs[i];
+		vr.vr_len = lens[i];
+		vr.vr_holder = cu_json_array(a);
+		lua_pushcfunction(L, sb_value_main);
+		lua_pushlightuserdata(L, &vr);
+		if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+			out[i].ev_error = run_error(&sb, L);
+			failed = 1;
+			/* Past a limit every instruction raises; half-opened libraries are no base.
+			 */
+			if (sb.sb_over || !vr.vr_opened) {
+				lua_close(L);
+				L = NULL;
+			} else {
+				lua_settop(L, 0);
+			}
+			continue;
+		}
+		out[i].ev_value = json_object_get(json_object_array_get_idx(vr.vr_holder, 0));
+		if (out[i].ev_value != NULL)
+			cu_json_adopt(a, out[i].ev_value);
+		/* This script's garbage must not count against the next one's memory cap. */
+		lua_gc(L, LUA_GCCOLLECT);
+	}
+	if (L != NULL)
+		lua_close(L);
+	return failed ? CU_ERR_INVALID : CU_OK;
+}
+
+enum cu_err
+cu_policy_expression_value(struct cu_arena *a, const char *src, size_t len,
+                           struct json_object *request, struct json_object *globals,
+                           const struct cu_expression_limits *lim,
+                           const struct cu_expression_hooks *hooks, struct json_object **value,
+                           const char **error)
+{
+	struct cu_expression_value v;
+	enum cu_err err;
+
+	err = cu_policy_expression_values(a, &src, &len, 1, request, globals, lim, hooks, &v);
+	*value = v.ev_value;
+	*error = v.ev_error;
+	return err;
 }
 
 /* --- the policy kind: the sandbox with the request and the database behind its hooks ------ */

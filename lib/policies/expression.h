@@ -84,4 +84,46 @@ cu_policy_expression_run(struct cu_arena *a, const char *src, size_t len,
 /* Whether src compiles (the API's validation); 1, or 0 with *error (arena-owned) set. */
 int cu_policy_expression_check(struct cu_arena *a, const char *src, size_t len, const char **error);
 
+/*
+ * Value-returning scripts (property mappings: a scope mapping returns the claims it adds). Each
+ * of the n scripts runs in the same sandbox, limits and hooks as cu_policy_expression_run, with
+ * request as above plus the members of globals (borrowed JSON object, may be NULL) as global
+ * variables, and what it returns is converted to JSON: a table whose keys are exactly the
+ * integers 1..n becomes an array (an empty table too: Lua cannot tell {} from [], so a caller
+ * wanting an object takes an empty array as {}), any other table an object (keys must be
+ * strings or numbers), strings (valid UTF-8, no NUL), finite numbers and booleans as
+ * themselves, nil as JSON null (ev_value NULL). Nesting is bounded by CU_JSON_MAX_DEPTH, the
+ * whole value by CU_EXPR_MAX_VALUE_NODES values and CU_EXPR_MAX_VALUE_BYTES string bytes; a
+ * result past a bound or holding a function, userdata or thread is an error.
+ *
+ * The scripts share one interpreter (opening one costs more than running most mappings) but not
+ * their globals: each runs with its own global table reading through to the shared one, and
+ * gets its own copy of request. Library tables are shared. A script that reaches a limit ends
+ * the interpreter; the next script gets a fresh one. The instruction budget and memory cap hold
+ * for each script.
+ */
+struct cu_expression_value {
+	struct json_object *ev_value; /* arena-owned; NULL for nil and on error */
+	const char *ev_error;         /* arena-owned; set when the script failed */
+	struct json_object *ev_logs;  /* arena-owned array of strings (ak_logger) */
+};
+
+/* CU_OK when every script ran (out[i].ev_error NULL for each), CU_ERR_INVALID when one or more
+ * failed (the others' values are still set). */
+enum cu_err cu_policy_expression_values(struct cu_arena *a, const char *const *srcs,
+                                        const size_t *lens, size_t n, struct json_object *request,
+                                        struct json_object *globals,
+                                        const struct cu_expression_limits *lim,
+                                        const struct cu_expression_hooks *hooks,
+                                        struct cu_expression_value *out)
+    __attribute__((warn_unused_result));
+
+/* One script: CU_OK with *value (NULL for nil), or CU_ERR_INVALID with *error. */
+enum cu_err cu_policy_expression_value(struct cu_arena *a, const char *src, size_t len,
+                                       struct json_object *request, struct json_object *globals,
+                                       const struct cu_expression_limits *lim,
+                                       const struct cu_expression_hooks *hooks,
+                                       struct json_object **value, const char **error)
+    __attribute__((warn_unused_result));
+
 #endif

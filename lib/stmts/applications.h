@@ -2,21 +2,24 @@
 #ifndef CU_STMTS_APPLICATIONS_H
 #define CU_STMTS_APPLICATIONS_H
 
+#include "stmts/providers_api.h"
+
 /*
- * Application of the row aliased a. Providers do not exist yet, so provider_obj is null and
- * the backchannel lists are empty; launch_url is meta_launch_url when set (authentik falls back
- * to the provider's launch URL, and formats %(field)s from the user, neither of which applies
- * yet).
+ * Application of the row aliased a. provider_obj is its provider as authentik's
+ * ProviderSerializer shows it; no provider is a backchannel one yet, so the backchannel lists
+ * are empty. launch_url is meta_launch_url when set, else the provider's (an OAuth2 provider's
+ * first authorization redirect URI without its path); authentik also formats %(field)s from the
+ * user, which custos does not yet.
  */
 #define CU_SQL_APPLICATION                                                                         \
 	"json_build_object('pk', a.uuid, 'name', a.name, 'slug', a.slug, 'provider', "             \
-	"a.provider_id, 'provider_obj', NULL::json, 'backchannel_providers', '[]'::json, "         \
-	"'backchannel_providers_obj', '[]'::json, 'launch_url', nullif(a.meta_launch_url, ''), "   \
-	"'open_in_new_tab', a.open_in_new_tab, 'meta_launch_url', a.meta_launch_url, "             \
-	"'meta_icon', a.meta_icon, 'meta_icon_url', nullif(a.meta_icon, ''), "                     \
-	"'meta_icon_themed_urls', NULL::json, 'meta_description', a.meta_description, "            \
-	"'meta_publisher', a.meta_publisher, 'policy_engine_mode', a.policy_engine_mode, "         \
-	"'group', a.\"group\")::text"
+	"a.provider_id, 'provider_obj', " CU_SQL_APPLICATION_PROVIDER_OBJ ", "                     \
+	"'backchannel_providers', '[]'::json, 'backchannel_providers_obj', '[]'::json, "           \
+	"'launch_url', " CU_SQL_APPLICATION_LAUNCH_URL ", 'open_in_new_tab', a.open_in_new_tab, "  \
+	"'meta_launch_url', a.meta_launch_url, 'meta_icon', a.meta_icon, 'meta_icon_url', "        \
+	"nullif(a.meta_icon, ''), 'meta_icon_themed_urls', NULL::json, 'meta_description', "       \
+	"a.meta_description, 'meta_publisher', a.meta_publisher, 'policy_engine_mode', "           \
+	"a.policy_engine_mode, 'group', a.\"group\")::text"
 
 /* The writable fields, as a write reads them back and an audit diff compares them. */
 #define APPLICATIONS_SNAPSHOT                                                                      \

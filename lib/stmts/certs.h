@@ -37,4 +37,11 @@
 	  " RETURNING k.name")                                                                     \
 	X(CERTS_DATA, 1,                                                                           \
 	  "SELECT k.name, k.certificate_data, k.key_data_sealed FROM certificate_key_pairs k "     \
-	  "WHERE k.kp_uuid = $1::uuid AND " CERTS_VISIBLE_)
+	  "WHERE k.kp_uuid = $1::uuid AND " CERTS_VISIBLE_)                                        \
+	/* keys (lib/keys.c): any pair, managed ones too (providers may sign with them) */         \
+	X(KEYS_LOAD, 1,                                                                            \
+	  "SELECT certificate_data, key_data_sealed, fingerprint_sha256 FROM "                     \
+	  "certificate_key_pairs WHERE kp_uuid = $1::uuid")                                        \
+	X(KEYS_FINGERPRINTS, 1,                                                                    \
+	  "SELECT kp_uuid::text, fingerprint_sha256, key_data_sealed IS NOT NULL FROM "            \
+	  "certificate_key_pairs WHERE kp_uuid = ANY($1::uuid[])")

@@ -29,6 +29,12 @@
 	  "make_interval(secs => $2::bigint), $3::inet, $4, $5::jsonb, 1, " CU_SESSIONS_PENDING_SQL( \
 	      "$5") " FROM users u WHERE u.id = $6 AND u.is_active "                                 \
 	            "RETURNING session_key")                                                         \
+	X(SESSIONS_ROTATE, 6,                                                                        \
+	  "UPDATE sessions SET session_key = $2, expires = now() + make_interval(secs => "           \
+	  "$3::bigint), last_ip = $4::inet, last_user_agent = $5, last_used = now(), created = "     \
+	  "now(), "                                                                                  \
+	  "flow_plan = NULL, flow_plan_rev = 1, pending_user_id = NULL "                             \
+	  "WHERE session_key = $1 AND user_id = $6 RETURNING session_key")                           \
 	X(SESSIONS_DELETE, 1, "DELETE FROM sessions WHERE session_key = $1")                         \
 	X(SESSIONS_DELETE_OTHERS, 2,                                                                 \
 	  "DELETE FROM sessions WHERE user_id = $1 AND session_key <> $2")

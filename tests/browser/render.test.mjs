@@ -423,6 +423,103 @@ test('the user page: who is logged in, or a way to log in', async (t) => {
 	}
 });
 
+// --- OAuth2: the autosubmit form of form_post, the device code pages -----------------------------
+
+test('autosubmit posts hostile values as values', async (t) => {
+	let posted = null;
+	const attrs = { code: 'c0de', state: `"><script>window.__xss=1</script>${XSS}`, 'na"me<b>': `'v' & "w"` };
+	const context = await t.browser.newContext({ baseURL: t.base });
+	// Whichever page the payload would run in (this one or the one posted to), it is noticed.
+	await context.exposeBinding('__xssHit', () => t.problems.push('a value ran as script'));
+	await context.addInitScript(() => Object.defineProperty(window, '__xss', { set() { window.__xssHit(); } }));
+	t.pages.push(await context.newPage());
+	const page = t.pages[t.pages.length - 1];
+	page.on('pageerror', (e) => t.problems.push(`uncaught error in the page: ${e.message}`));
+	await context.route('**/api/v3/flows/executor/**', (route) => route.fulfill({ json: {
+		component: 'ak-stage-autosubmit', flow_info: FLOW_INFO, title: `Redirecting ${XSS}`,
+		url: '/rp/callback?tenant=a', attrs } }));
+	await context.route('**/api/v3/core/brands/current/', (route) => route.fulfill({ json: {} }));
+	await context.route('**/rp/callback**', (route) => {
+		posted = { url: route.request().url(), method: route.request().method(), body: route.request().postData() };
+		return route.fulfill({ status: 200, contentType: 'text/html', body: '<p id="arrived">arrived</p>' });
+	});
+	await page.goto('/if/flow/test-flow/');
+	await page.waitForSelector('#arrived');
+	assert(posted.method === 'POST' && new URL(posted.url).search === '?tenant=a', `posted to ${posted.method} ${posted.url}`);
+	const form = new URLSearchParams(posted.body);
+	assert([...form.keys()].length === 3, `posted ${posted.body}`);
+	for (const [k, v] of Object.entries(attrs))
+		assert(form.get(k) === v, `${k} posted as ${form.get(k)}`);
+});
+
+test('autosubmit shows its title as text and posts nowhere but http(s)', async (t) => {
+	for (const url of ['data:text/html,<script>window.__xss=1</script>', 'vbscript:msgbox', 'JAVASCRIPT:window.__xss=1',
+		'  javascript:window.__xss=1']) {
+		const { page } = await open(t, { component: 'ak-stage-autosubmit', flow_info: FLOW_INFO, url,
+			title: `T ${XSS}`, attrs: { a: XSS } });
+		await safe(page, `autosubmit to ${url}`);
+		assert(/will not open/.test(await bodyText(page)), `autosubmit to ${url} not refused`);
+		assert(await page.locator('#ak-flow-body form').count() === 0, `a form was built for ${url}`);
+		assert(new URL(page.url()).pathname === '/if/flow/test-flow/', `left the page for ${url}`);
+		await page.context().close();
+	}
+	// A good one shows its title as text; its post is stopped here so that the page stays.
+	let hit;
+	const posted = new Promise((r) => { hit = r; });
+	const context = await t.browser.newContext({ viewport: { width: WIDTH, height: 780 }, baseURL: t.base });
+	const page = await context.newPage();
+	t.pages.push(page);
+	await context.route('**/api/v3/flows/executor/**', (route) => route.fulfill({ json: {
+		component: 'ak-stage-autosubmit', flow_info: FLOW_INFO, title: `Off to ${XSS}`,
+		url: '/rp/held', attrs: { a: 'b' } } }));
+	await context.route('**/api/v3/core/brands/current/', (route) => route.fulfill({ json: {} }));
+	await context.route('**/rp/held', (route) => {
+		hit(route.request().method());
+		return route.abort('aborted');
+	});
+	await page.goto('/if/flow/test-flow/');
+	assert(await posted === 'POST', 'the form did not post itself');
+	await page.waitForSelector('#ak-flow-body form');
+	const text = await page.locator('#ak-flow-body').innerText();
+	assert(text.includes('Off to <img src=x'), `title shown as "${text}"`);
+	assert(await page.locator('#ak-flow-cancel').count() === 0, 'a cancel link under an autosubmit');
+	await safe(page, 'autosubmit');
+});
+
+test('device code entry shows its errors and sends the code', async (t) => {
+	const { page, sent } = await open(t, [
+		{ component: 'ak-provider-oauth2-device-code', flow_info: FLOW_INFO,
+			response_errors: { code: [{ string: `Invalid code ${XSS}`, code: 'invalid' }] } },
+		{ component: 'ak-provider-oauth2-device-code', flow_info: FLOW_INFO,
+			response_errors: { code: [{ string: 'Still wrong', code: 'invalid' }] } }]);
+	await safe(page, 'device code');
+	const input = page.locator('#ak-device-code');
+	assert(await input.getAttribute('aria-invalid') === 'true', 'the code field is not marked invalid');
+	const ids = (await input.getAttribute('aria-describedby') || '').split(' ');
+	const texts = await Promise.all(ids.map((i) => page.locator(`#${i}`).innerText()));
+	assert(texts.some((x) => x.includes('Invalid code <img src=x')), `errors read ${JSON.stringify(texts)}`);
+	assert(await page.evaluate(() => document.activeElement.id) === 'ak-device-code', 'the code field is not focused');
+	const label = await page.locator('label[for="ak-device-code"]').innerText();
+	assert(/Code/.test(label), `label "${label}"`);
+	await input.fill(' wxyz-1234 ');
+	await page.keyboard.press('Enter');
+	await page.waitForFunction(() => /Still wrong/.test(document.getElementById('ak-flow-body').innerText));
+	const body = sent.find((x) => x.method === 'POST').body;
+	assert(JSON.stringify(body) === JSON.stringify({ component: 'ak-provider-oauth2-device-code', code: ' wxyz-1234 ' }),
+	    `posted ${JSON.stringify(body)}`);
+	await page.screenshot({ path: join(OUT, 'render-device-code-errors.png'), fullPage: true });
+});
+
+test('device code finish is the end of the flow', async (t) => {
+	const { page } = await open(t, { component: 'ak-provider-oauth2-device-code-finish',
+		flow_info: { ...FLOW_INFO, title: `Device ${XSS}` } });
+	await safe(page, 'device code finish');
+	assert(/successfully authenticated your device/.test(await bodyText(page)), 'no confirmation shown');
+	assert(await page.locator('#ak-flow-body form, #ak-flow-body input').count() === 0, 'a form on the finish page');
+	assert(await page.locator('#ak-flow-cancel').count() === 0, 'a cancel link after the flow ended');
+	assert((await page.locator('#ak-flow-title').innerText()).includes('<img src=x'), 'the title is not text');
+});
+
 // --- run --------------------------------------------------------------------------------------
 
 async function main() {

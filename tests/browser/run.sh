@@ -53,4 +53,5 @@ export CU_BROWSER_REDIS_SOCKET=$S/run/redis/redis.sock REDISCLI_AUTH=$REDIS_PASS
 status=0
 node "$HERE/render.test.mjs" || status=1
 node "$HERE/flow.test.mjs" || status=1
+node "$HERE/oauth2.test.mjs" || status=1
 exit $status

@@ -62,8 +62,13 @@ def test_validation(admin):
                                  "applications."]}
     r = admin.post("core/applications/", {"name": "", "slug": slug()})
     assert r.json() == {"name": ["This field may not be blank."]}
-    r = admin.post("core/applications/", {"name": "x", "slug": slug(), "provider": 7})
-    assert r.json() == {"provider": ['Invalid pk "7" - object does not exist.']}
+    # A provider that does not exist (providers binding: test_api_providers_oauth2.py).
+    r = admin.post("core/applications/", {"name": "x", "slug": slug(), "provider": 2147483647})
+    assert r.json() == {"provider": ['Invalid pk "2147483647" - object does not exist.']}
+    r = admin.post("core/applications/", {"name": "x", "slug": slug(), "provider": 2 ** 40})
+    assert r.json() == {"provider": ['Invalid pk "%d" - object does not exist.' % 2 ** 40]}
+    r = admin.post("core/applications/", {"name": "x", "slug": slug(), "provider": True})
+    assert r.json() == {"provider": ["Incorrect type. Expected pk value, received bool."]}
     r = admin.post("core/applications/", {"name": "x", "slug": slug(), "provider": "7"})
     assert r.json() == {"provider": ["Incorrect type. Expected pk value, received str."]}
     r = admin.post("core/applications/", {"name": "x", "slug": slug(), "provider": None,

@@ -137,3 +137,39 @@ def test_postgresql_outage_is_503_then_the_flow_goes_on(base):
             break
         time.sleep(0.1)
     assert r.json()["name"] == slug + "-1"
+
+
+def _login_again(base, session, username, password="correct horse battery"):
+    """Logs username in on session's browser through a flow that asks for the password even
+    when someone is logged in (not an authentication flow, which would end at once)."""
+    from conftest import FlowClient, login_flow_make
+    slug, _ = login_flow_make([("identificationstage", {}), ("passwordstage", {}),
+                               ("userloginstage", {})], designation="authorization")
+    fc = FlowClient(base, slug)
+    fc.s = session
+    fc.get()
+    fc.post({"component": "ak-stage-identification", "uid_field": username})
+    ch = fc.post({"component": "ak-stage-password", "password": password})
+    assert ch["component"] == "xak-flow-redirect", ch
+    return fc
+
+
+def test_logging_in_again_keeps_the_session_but_not_its_key(lighttpd):
+    """The same user logging in again (a re-authentication) gets a new cookie key, but the
+    session stays the same one for what hangs on it: OAuth2 grants stay, no back-channel
+    logout is queued. Another user logging in on top of it ends it."""
+    from conftest import login_user, oauth2_browser, sql
+    s, uid, username = oauth2_browser(lighttpd)
+    key1 = s.cookies.get("authentik_session")
+    uuid1 = sql("SELECT uuid::text FROM sessions WHERE user_id = %s", uid)
+    assert len(uuid1) == 1
+    tasks_before = sql("SELECT count(*) FROM tasks WHERE actor_name LIKE '%%backchannel%%'")[0][0]
+    _login_again(lighttpd, s, username)
+    assert s.cookies.get("authentik_session") != key1
+    assert sql("SELECT uuid::text FROM sessions WHERE user_id = %s", uid) == uuid1
+    assert sql("SELECT count(*) FROM tasks WHERE actor_name LIKE '%%backchannel%%'")[0][0] == \
+        tasks_before
+    # Another user on the same browser: the first user's session ends.
+    _, other = login_user()
+    _login_again(lighttpd, s, other)
+    assert sql("SELECT count(*) FROM sessions WHERE user_id = %s", uid)[0][0] == 0

@@ -13,7 +13,8 @@ PREFIXES = [
     "/api/v3/no-such-thing/",
     "/api/v3/flows/executor/no-such-flow/",
     "/application/o/no-such-thing/",
-    "/application/saml/no-such-app/sso/binding/redirect/",
+    # No route takes it (an unknown application's SSO URL is a browser's: an HTML page).
+    "/application/saml/no-such-app/no-such-binding/",
     "/outpost.goauthentik.io/no-such-thing",
     "/-/health/no-such-probe/",
 ]
