@@ -583,8 +583,10 @@ main(int argc, char **argv)
 	seconds = strtod(argv[5], NULL);
 	threads = (int)strtol(argv[6], NULL, 10);
 	max_responses = strtol(argv[7], NULL, 10);
-	if (threads < 1 || threads > MAX_THREADS || seconds <= 0 || max_responses < 1)
+	if (threads < 1 || threads > MAX_THREADS || seconds <= 0 || max_responses < 1) {
+		fprintf(stderr, "saml_sso: THREADS 1..%d, SECONDS and MAX above 0\n", MAX_THREADS);
 		return 2;
+	}
 	if (read_file(argv[4], template_xml, sizeof(template_xml)) != 0 ||
 	    strstr(template_xml, "@ID@") == NULL || strstr(template_xml, "@INSTANT@") == NULL) {
 		fprintf(stderr, "saml_sso: no usable template in %s\n", argv[4]);
