@@ -204,8 +204,14 @@ RCONF
 	touch "$LOG/redis.log"; chown "$REDISUSER_OS" "$LOG/redis.log"
 	as "$REDISUSER_OS" redis-server "$S/redis.conf" || die "Redis did not start, see $LOG/redis.log"
 	local i
-	for i in $(seq 50); do pidalive "$REDISRUN/redis.pid" && return 0; sleep 0.1; done
-	die "Redis did not start, see $LOG/redis.log"
+	for i in $(seq 50); do pidalive "$REDISRUN/redis.pid" && break; sleep 0.1; done
+	pidalive "$REDISRUN/redis.pid" || die "Redis did not start, see $LOG/redis.log"
+	# Started is not ready: while it loads its append-only file, Redis answers LOADING.
+	for i in $(seq 300); do
+		[ "$(redis-cli -s "$REDISRUN/redis.sock" --no-auth-warning -a "$REDIS_PASSWORD" PING 2>/dev/null)" = PONG ] && return 0
+		sleep 0.1
+	done
+	die "Redis did not become ready, see $LOG/redis.log"
 }
 
 redis_stop() {

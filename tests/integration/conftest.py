@@ -7,6 +7,7 @@ import subprocess
 
 import pytest
 import requests
+from urllib3.util.retry import Retry as _Retry
 
 STATE = os.environ.get("CU_TEST_STATE", "")
 ROOT = os.environ.get("CU_TEST_ROOT", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
@@ -143,6 +144,12 @@ class Api:
     def __init__(self, base, key):
         self.base = base.rstrip("/") + "/api/v3"
         self.s = requests.Session()
+        # A kept-alive connection the router closed while idle (slow sanitizer builds leave
+        # seconds between requests) fails the next request before it is sent: a GET, which
+        # changes nothing, is sent again once on a fresh connection.
+        self.s.mount("http://", requests.adapters.HTTPAdapter(max_retries=_Retry(
+            total=1, connect=1, read=1, status=0, other=0, raise_on_status=False,
+            allowed_methods=frozenset(["GET", "HEAD"]))))
         if key:
             self.s.headers["Authorization"] = "Bearer " + key
 
