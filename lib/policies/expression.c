@@ -1089,7 +1089,7 @@ is_uuid(const char *s)
 static int
 db_user_by(void *data, const char *field, const char *value, struct json_object **out)
 {
-	struct cu_policy_eval *pe = data;
+	struct cu_ctx *cx = data;
 	enum cu_db_stmt st;
 	PGresult *res = NULL;
 
@@ -1103,11 +1103,11 @@ db_user_by(void *data, const char *field, const char *value, struct json_object 
 	} else {
 		st = CU_DB_STMT_POLICY_ENGINE_USER_BY_USERNAME;
 	}
-	if (cu_db_exec(pe->pe_cx->cx_db, pe->pe_arena, &res, st, 1, &value) != CU_OK)
+	if (cu_db_exec(cx->cx_db, cx->cx_arena, &res, st, 1, &value) != CU_OK)
 		return -1;
 	if (PQntuples(res) < 1)
 		return 0;
-	if (cu_json_parse(pe->pe_arena, cu_db_value(res, 0, 0), strlen(cu_db_value(res, 0, 0)),
+	if (cu_json_parse(cx->cx_arena, cu_db_value(res, 0, 0), strlen(cu_db_value(res, 0, 0)),
 	                  out) != CU_OK)
 		return -1;
 	return 0;
@@ -1116,7 +1116,7 @@ db_user_by(void *data, const char *field, const char *value, struct json_object 
 static int
 db_is_group_member(void *data, const char *user_pk, const char *field, const char *value)
 {
-	struct cu_policy_eval *pe = data;
+	struct cu_ctx *cx = data;
 	const char *params[2] = {user_pk, value};
 	PGresult *res = NULL;
 	enum cu_db_stmt st = CU_DB_STMT_POLICY_ENGINE_MEMBER_NAME;
@@ -1128,9 +1128,17 @@ db_is_group_member(void *data, const char *user_pk, const char *field, const cha
 			return 0;
 		st = CU_DB_STMT_POLICY_ENGINE_MEMBER_PK;
 	}
-	if (cu_db_exec(pe->pe_cx->cx_db, pe->pe_arena, &res, st, 2, params) != CU_OK)
+	if (cu_db_exec(cx->cx_db, cx->cx_arena, &res, st, 2, params) != CU_OK)
 		return -1;
 	return strcmp(cu_db_value(res, 0, 0), "t") == 0;
+}
+
+void
+cu_policy_expression_db_hooks(struct cu_expression_hooks *out, struct cu_ctx *cx)
+{
+	out->eh_data = cx;
+	out->eh_user_by = db_user_by;
+	out->eh_is_group_member = db_is_group_member;
 }
 
 /* request.http_request: path, method, client_ip, headers (lower-case names; credentials
@@ -1165,7 +1173,7 @@ enum cu_policy_verdict
 cu_policy_expression_eval(struct cu_policy_eval *pe)
 {
 	const char *src = cu_policy_cfg_string(pe, "expression", NULL);
-	struct cu_expression_hooks hooks = {pe, db_user_by, db_is_group_member};
+	struct cu_expression_hooks hooks;
 	struct cu_expression_limits lim = {0, 0, pe->pe_deadline};
 	struct cu_expression_result res;
 	struct json_object *request = cu_json_object(pe->pe_arena), *user;
@@ -1173,6 +1181,7 @@ cu_policy_expression_eval(struct cu_policy_eval *pe)
 	size_t i, n;
 	enum cu_err err;
 
+	cu_policy_expression_db_hooks(&hooks, pe->pe_cx);
 	if (src == NULL) {
 		pe->pe_error = "Expression policy has no expression";
 		return CU_POLICY_ERROR;

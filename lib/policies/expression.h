@@ -70,6 +70,11 @@ struct cu_expression_result {
 	const char *er_error;            /* arena-owned; set when the run failed */
 };
 
+/* Hooks answered from PostgreSQL for the request cx, as the policy engine answers them: what
+ * expression policies and property mappings run with. */
+struct cu_ctx;
+void cu_policy_expression_db_hooks(struct cu_expression_hooks *out, struct cu_ctx *cx);
+
 /*
  * Runs src (len bytes) with request (borrowed JSON: {"user", "http_request", "context",
  * "obj_pk"}) exposed as above. CU_OK with er_passing set; CU_ERR_INVALID with er_error for a

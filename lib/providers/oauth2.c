@@ -1081,56 +1081,6 @@ cu_oauth2_sub(struct cu_ctx *cx, const struct cu_oauth2_provider *p, const struc
 
 /* --- claims ------------------------------------------------------------------------------- */
 
-struct hook_data {
-	struct cu_ctx *hd_cx;
-};
-
-static int
-hook_user_by(void *data, const char *field, const char *value, struct json_object **out)
-{
-	struct cu_ctx *cx = ((struct hook_data *)data)->hd_cx;
-	enum cu_db_stmt st = CU_DB_STMT_POLICY_ENGINE_USER_BY_USERNAME;
-	PGresult *res = NULL;
-	const char *v;
-
-	*out = NULL;
-	if (strcmp(field, "pk") == 0) {
-		if (value[0] == '\0' || strlen(value) > 18 ||
-		    strspn(value, "0123456789") != strlen(value))
-			return 0;
-		st = CU_DB_STMT_POLICY_ENGINE_USER_BY_PK;
-	} else if (strcmp(field, "email") == 0) {
-		st = CU_DB_STMT_POLICY_ENGINE_USER_BY_EMAIL;
-	}
-	if (cu_db_exec(cx->cx_db, cx->cx_arena, &res, st, 1, &value) != CU_OK)
-		return -1;
-	if (PQntuples(res) < 1)
-		return 0;
-	v = cu_db_value(res, 0, 0);
-	return cu_json_parse(cx->cx_arena, v, strlen(v), out) == CU_OK ? 0 : -1;
-}
-
-static int
-hook_member(void *data, const char *user_pk, const char *field, const char *value)
-{
-	struct cu_ctx *cx = ((struct hook_data *)data)->hd_cx;
-	const char *params[2] = {user_pk, value};
-	enum cu_db_stmt st = CU_DB_STMT_POLICY_ENGINE_MEMBER_NAME;
-	PGresult *res = NULL;
-
-	if (user_pk[0] == '\0' || strspn(user_pk, "0123456789") != strlen(user_pk) ||
-	    strlen(user_pk) > 18)
-		return 0;
-	if (strcmp(field, "pk") == 0) {
-		if (strlen(value) != 36 || strspn(value, "0123456789abcdefABCDEF-") != 36)
-			return 0;
-		st = CU_DB_STMT_POLICY_ENGINE_MEMBER_PK;
-	}
-	if (cu_db_exec(cx->cx_db, cx->cx_arena, &res, st, 2, params) != CU_OK)
-		return -1;
-	return is_true(cu_db_value(res, 0, 0));
-}
-
 /* authentik merges mapping results with deepmerge's always_merger: objects merge member by
  * member, arrays append, anything else replaces. */
 static void
@@ -1172,10 +1122,10 @@ cu_oauth2_claims_of(struct cu_ctx *cx, const struct cu_oauth2_provider *p,
 	size_t *lens, i, n = 0, textlen = 0;
 	struct cu_expression_value *vals;
 	struct cu_expression_limits lim;
-	struct hook_data hd = {cx};
-	struct cu_expression_hooks hooks = {&hd, hook_user_by, hook_member};
+	struct cu_expression_hooks hooks;
 	struct json_object *request, *globals, *prov, *app = NULL;
 
+	cu_policy_expression_db_hooks(&hooks, cx);
 	*out = cu_json_object(cx->cx_arena);
 	srcs = cu_arena_alloc(cx->cx_arena, (e->e_nmap + 1) * sizeof(*srcs));
 	names = cu_arena_alloc(cx->cx_arena, (e->e_nmap + 1) * sizeof(*names));

@@ -804,57 +804,6 @@ cu_saml_sweep_maybe(struct cu_ctx *cx)
 
 /* --- mappings ------------------------------------------------------------------------------ */
 
-struct hook_data {
-	struct cu_ctx *hd_cx;
-};
-
-/* ak_user_by and ak_is_group_member for the mappings, as the policy engine answers them. */
-static int
-hook_user_by(void *data, const char *field, const char *value, struct json_object **out)
-{
-	struct cu_ctx *cx = ((struct hook_data *)data)->hd_cx;
-	enum cu_db_stmt st = CU_DB_STMT_POLICY_ENGINE_USER_BY_USERNAME;
-	PGresult *res = NULL;
-	const char *v;
-
-	*out = NULL;
-	if (strcmp(field, "pk") == 0) {
-		if (value[0] == '\0' || strlen(value) > 18 ||
-		    strspn(value, "0123456789") != strlen(value))
-			return 0;
-		st = CU_DB_STMT_POLICY_ENGINE_USER_BY_PK;
-	} else if (strcmp(field, "email") == 0) {
-		st = CU_DB_STMT_POLICY_ENGINE_USER_BY_EMAIL;
-	}
-	if (cu_db_exec(cx->cx_db, cx->cx_arena, &res, st, 1, &value) != CU_OK)
-		return -1;
-	if (PQntuples(res) < 1)
-		return 0;
-	v = cu_db_value(res, 0, 0);
-	return cu_json_parse(cx->cx_arena, v, strlen(v), out) == CU_OK ? 0 : -1;
-}
-
-static int
-hook_member(void *data, const char *user_pk, const char *field, const char *value)
-{
-	struct cu_ctx *cx = ((struct hook_data *)data)->hd_cx;
-	const char *params[2] = {user_pk, value};
-	enum cu_db_stmt st = CU_DB_STMT_POLICY_ENGINE_MEMBER_NAME;
-	PGresult *res = NULL;
-
-	if (user_pk[0] == '\0' || strspn(user_pk, "0123456789") != strlen(user_pk) ||
-	    strlen(user_pk) > 18)
-		return 0;
-	if (strcmp(field, "pk") == 0) {
-		if (strlen(value) != 36 || strspn(value, "0123456789abcdefABCDEF-") != 36)
-			return 0;
-		st = CU_DB_STMT_POLICY_ENGINE_MEMBER_PK;
-	}
-	if (cu_db_exec(cx->cx_db, cx->cx_arena, &res, st, 2, params) != CU_OK)
-		return -1;
-	return is_true(cu_db_value(res, 0, 0));
-}
-
 /* One value as authentik's str() writes it. */
 static const char *
 value_text(struct cu_ctx *cx, struct json_object *v)
@@ -917,10 +866,10 @@ cu_saml_evaluate(struct cu_ctx *cx, const struct cu_saml_provider *p,
 	int name_id_at = -1, authn_at = -1;
 	struct cu_expression_value *vals;
 	struct cu_expression_limits lim;
-	struct hook_data hd = {cx};
-	struct cu_expression_hooks hooks = {&hd, hook_user_by, hook_member};
+	struct cu_expression_hooks hooks;
 	struct json_object *request, *globals, *prov, *app;
 
+	cu_policy_expression_db_hooks(&hooks, cx);
 	memset(out, 0, sizeof(*out));
 	srcs = cu_arena_alloc(cx->cx_arena, (nmap + 3) * sizeof(*srcs));
 	names = cu_arena_alloc(cx->cx_arena, (nmap + 3) * sizeof(*names));
