@@ -211,6 +211,14 @@ on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 enum cu_notify_result
 cu_notify_post(const char *url, const char *json, long *status, char *answer, size_t answerlen)
 {
+	return cu_notify_post_body(url, "application/json", json, status, answer, answerlen);
+}
+
+enum cu_notify_result
+cu_notify_post_body(const char *url, const char *content_type, const char *body, long *status,
+                    char *answer, size_t answerlen)
+{
+	char ctype[128];
 	char errbuf[CURL_ERROR_SIZE];
 	struct curl_slist *headers = NULL;
 	struct answer an = {answer, 0, answerlen};
@@ -226,7 +234,8 @@ cu_notify_post(const char *url, const char *json, long *status, char *answer, si
 		snprintf(answer, answerlen, "cannot start an HTTP client");
 		return CU_NOTIFY_TEMPORARY;
 	}
-	headers = curl_slist_append(headers, "Content-Type: application/json");
+	snprintf(ctype, sizeof(ctype), "Content-Type: %s", content_type);
+	headers = curl_slist_append(headers, ctype);
 	headers = curl_slist_append(headers, "Accept: */*");
 	headers = curl_slist_append(headers, "User-Agent: authentik@" CU_VERSION);
 	curl_easy_setopt(c, CURLOPT_URL, url);
@@ -239,8 +248,8 @@ cu_notify_post(const char *url, const char *json, long *status, char *answer, si
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, CU_NOTIFY_TIMEOUT_S);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(json));
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &an);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);

@@ -55,5 +55,9 @@ enum cu_notify_result {
  */
 enum cu_notify_result cu_notify_post(const char *url, const char *json, long *status, char *answer,
                                      size_t answerlen) __attribute__((warn_unused_result));
+/* The same with body sent as content_type (a form for an OpenID back-channel logout token). */
+enum cu_notify_result cu_notify_post_body(const char *url, const char *content_type,
+                                          const char *body, long *status, char *answer,
+                                          size_t answerlen) __attribute__((warn_unused_result));
 
 #endif

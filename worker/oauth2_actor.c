@@ -19,7 +19,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
 #include <json-c/json.h>
 
 #include "config.h"
@@ -28,101 +27,12 @@
 #include "json.h"
 #include "keys.h"
 #include "log.h"
+#include "notify.h"
 #include "server.h"
-#include "version.h"
 #include "worker.h"
 
-#define LOGOUT_TIMEOUT_S 10L
 #define LOGOUT_ANSWER_MAX 512
 #define LOGOUT_EVENT "http://schemas.openid.net/event/backchannel-logout"
-
-enum post_result {
-	POST_SENT,
-	POST_TEMPORARY,
-	POST_PERMANENT,
-};
-
-struct answer {
-	char *an_buf;
-	size_t an_len, an_cap;
-};
-
-/* Keeps the start of an answer for the task's log; reads the rest so the exchange completes. */
-static size_t
-on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-	struct answer *an = userdata;
-	size_t n = size * nmemb, room = an->an_cap - 1 - an->an_len;
-
-	if (room > 0) {
-		size_t k = n < room ? n : room;
-
-		memcpy(an->an_buf + an->an_len, ptr, k);
-		an->an_len += k;
-		an->an_buf[an->an_len] = '\0';
-	}
-	return n;
-}
-
-/* POSTs body (application/x-www-form-urlencoded) to url: http or https only, TLS verified, no
- * redirects followed (the spec wants the answer of the URI itself). */
-static enum post_result
-post_form(const char *url, const char *body, long *status, char *answer, size_t answerlen)
-{
-	char errbuf[CURL_ERROR_SIZE];
-	struct curl_slist *headers = NULL;
-	struct answer an = {answer, 0, answerlen};
-	enum post_result out = POST_TEMPORARY;
-	CURL *c;
-	CURLcode rc;
-
-	*status = 0;
-	answer[0] = '\0';
-	errbuf[0] = '\0';
-	c = curl_easy_init();
-	if (c == NULL) {
-		snprintf(answer, answerlen, "cannot start an HTTP client");
-		return POST_TEMPORARY;
-	}
-	headers = curl_slist_append(headers, "Content-Type: application/x-www-form-urlencoded");
-	headers = curl_slist_append(headers, "Accept: */*");
-	headers = curl_slist_append(headers, "User-Agent: authentik@" CU_VERSION);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, LOGOUT_TIMEOUT_S);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, LOGOUT_TIMEOUT_S);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &an);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	rc = curl_easy_perform(c);
-	if (rc != CURLE_OK) {
-		snprintf(answer, answerlen, "%s%s%s", curl_easy_strerror(rc),
-		         errbuf[0] != '\0' ? ": " : "", errbuf);
-		out = rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_URL_MALFORMAT
-		          ? POST_PERMANENT
-		          : POST_TEMPORARY;
-		goto out;
-	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-	if (*status >= 200 && *status < 300)
-		out = POST_SENT;
-	else if (*status >= 500)
-		out = POST_TEMPORARY;
-	else
-		out = POST_PERMANENT;
-out:
-	curl_slist_free_all(headers);
-	curl_easy_cleanup(c);
-	return out;
-}
 
 /* A random (version 4) UUID for jti, arena-owned. */
 static const char *
@@ -199,7 +109,7 @@ cu_worker_actor_oauth2_backchannel_logout(struct cu_worker_task *t)
 	long long validity = 0;
 	int64_t provider = 0;
 	long status = 0;
-	enum post_result r;
+	enum cu_notify_result r;
 	enum cu_err err;
 	int signed_ok, have_hmac = 0;
 
@@ -280,9 +190,10 @@ cu_worker_actor_oauth2_backchannel_logout(struct cu_worker_task *t)
 		return CU_WORKER_RETRY;
 	}
 	/* A JWT is all base64url and dots: nothing in it needs form encoding. */
-	r = post_form(uri, cu_arena_printf(t->wt_arena, "logout_token=%s", jwt), &status, answer,
-	              sizeof(answer));
-	if (r == POST_SENT) {
+	r = cu_notify_post_body(uri, "application/x-www-form-urlencoded",
+	                        cu_arena_printf(t->wt_arena, "logout_token=%s", jwt), &status,
+	                        answer, sizeof(answer));
+	if (r == CU_NOTIFY_SENT) {
 		if (record(t, "sent", status) != 0)
 			cu_log(CU_LOG_WARNING, "backchannel_logout_sent_unrecorded",
 			       CU_LS("message_id", t->wt_id));
@@ -297,7 +208,7 @@ cu_worker_actor_oauth2_backchannel_logout(struct cu_worker_task *t)
 	else
 		t->wt_error =
 		    cu_arena_printf(t->wt_arena, "Back-channel logout failed: %s", answer);
-	return r == POST_TEMPORARY ? CU_WORKER_RETRY : CU_WORKER_FAIL;
+	return r == CU_NOTIFY_TEMPORARY ? CU_WORKER_RETRY : CU_WORKER_FAIL;
 }
 
 enum cu_worker_outcome
