@@ -312,6 +312,18 @@ struct device_token {
 	struct json_object *dt_scopes;
 };
 
+/* Ends the device token id for a user the application refused (RFC 8628 §3.5 access_denied);
+ * best effort: the refusal stands either way, and the token would expire. */
+static void
+device_deny(struct cu_ctx *cx, long long id)
+{
+	const char *param = cu_arena_printf(cx->cx_arena, "%lld", id);
+
+	if (cu_db_exec(cx->cx_db, cx->cx_arena, NULL, CU_DB_STMT_OAUTH2_EP_DEVICE_DENY, 1,
+	               &param) != CU_OK)
+		cu_log_msg(CU_LOG_WARNING, "oauth2_device_deny_failed", "database unavailable");
+}
+
 /* CU_OK with *t for a live, unbound code; CU_ERR_NOT_FOUND otherwise. */
 static enum cu_err
 device_by_code(struct cu_ctx *cx, const char *code, struct device_token *t)
@@ -524,6 +536,7 @@ cu_oauth2_device_entry(struct cu_ctx *cx)
 			}
 			cu_log(CU_LOG_INFO, "oauth2_device_denied", CU_LI("provider", p->op_id),
 			       CU_LS("user", se.se_user->us_username));
+			device_deny(cx, t.dt_id);
 			cu_json_set_string(ctx, DEVICE_CTX_DENIED, denied_message(messages));
 		} else if (err != CU_ERR_NOT_FOUND) {
 			cu_ctx_fail(cx, err, "device token");
@@ -580,8 +593,10 @@ finish_challenge(struct cu_flow_exec *fx)
 	allowed = cu_oauth2_app_access(cx, p, user, &messages);
 	if (allowed < 0)
 		return CU_STAGE_FAIL;
-	if (!allowed)
+	if (!allowed) {
+		device_deny(cx, (long long)tid);
 		return cu_flow_deny(fx, denied_message(messages));
+	}
 	snprintf(id, sizeof(id), "%lld", (long long)tid);
 	snprintf(uid, sizeof(uid), "%lld", user->us_id);
 	snprintf(pid, sizeof(pid), "%d", p->op_id);
@@ -665,8 +680,10 @@ device_respond(struct cu_flow_exec *fx, struct json_object *body)
 	allowed = cu_oauth2_app_access(cx, p, user, &messages);
 	if (allowed < 0)
 		return CU_STAGE_FAIL;
-	if (!allowed)
+	if (!allowed) {
+		device_deny(cx, t.dt_id);
 		return cu_flow_deny(fx, denied_message(messages));
+	}
 	/* /device?code= plans the provider's authorization flow for this code. */
 	cu_flow_ctx_set_string(fx, "redirect",
 	                       cu_arena_printf(cx->cx_arena, "/device?code=%s", code));

@@ -55,6 +55,11 @@
 	  "session_uuid = (SELECT s.uuid FROM sessions s WHERE s.session_key = $3) "                 \
 	  "WHERE d.id = $1::bigint AND d.provider_id = $4::integer AND d.expires > now() "           \
 	  "AND d.used IS NULL AND (d.user_id IS NULL OR d.user_id = $2::bigint) RETURNING d.id")     \
+	/* A user the application refuses entered the code: the device's poll gets access_denied     \
+	 * (a used token without a user, lib/providers/oauth2_token.c). */                           \
+	X(OAUTH2_EP_DEVICE_DENY, 1,                                                                  \
+	  "UPDATE oauth2_device_tokens SET used = now() WHERE id = $1::bigint "                      \
+	  "AND user_id IS NULL AND used IS NULL")                                                    \
 	/* The brand's device code flow and invalidation flow (slugs, NULL for none). */             \
 	X(OAUTH2_EP_BRAND_FLOWS, 1,                                                                  \
 	  "SELECT d.slug, i.slug FROM (" CU_FLOWS_BRAND_SQL ") b "                                   \

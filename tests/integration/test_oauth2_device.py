@@ -239,16 +239,29 @@ def test_denied_by_the_applications_policies(lighttpd, device_code_flow):
     someone, _ = create_user()
     sql("INSERT INTO policy_bindings (user_id, target, \"order\") VALUES (%s, %s, 0)",
         someone, app["app_uuid"])
+    auth = (app["client_id"], app["client_secret"])
     d = _authorize(lighttpd, app).json()
     b = Browser(lighttpd)
     ch = b.enter(d["user_code"])
     assert ch["component"] == "ak-stage-access-denied", ch
-    # Straight to the link: denied as well, and nothing bound.
+    assert _row(d["device_code"])[0] is None
+    # The device learns it at its next poll, instead of polling until the code expires, and
+    # the code is spent.
+    r = requests.post(lighttpd + TOKEN, auth=auth,
+                      data={"grant_type": GRANT, "device_code": d["device_code"]})
+    assert r.status_code == 400 and r.json()["error"] == "access_denied", r.text
+    ch = b.enter(d["user_code"])
+    assert ch["response_errors"]["code"][0]["code"] == "invalid", ch
+    # Straight to the link with another code: denied as well, and nothing bound.
+    d = _authorize(lighttpd, app).json()
     r = b.open("/device?code=" + d["user_code"])
     assert r.status_code == 302
     ch = b.flow(r.headers["Location"])
     assert ch["component"] == "ak-stage-access-denied", ch
     assert _row(d["device_code"])[0] is None
+    r = requests.post(lighttpd + TOKEN, auth=auth,
+                      data={"grant_type": GRANT, "device_code": d["device_code"]})
+    assert r.status_code == 400 and r.json()["error"] == "access_denied", r.text
 
 
 def test_code_binds_once(lighttpd, device_code_flow):
