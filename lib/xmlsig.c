@@ -574,6 +574,8 @@ key_fits(const struct cu_xmlsig_key *key, enum cu_xmlsig_sig alg)
 
 /* Tree helpers. */
 
+static int algorithm_is(xmlNode *n, const char *uri);
+
 static int
 is_element(const xmlNode *n, const char *ns, const char *name)
 {
@@ -690,6 +692,26 @@ cu_xmlsig_signature(xmlNode *el)
 			return c;
 	}
 	return NULL;
+}
+
+int
+cu_xmlsig_uses_sha1(xmlNode *el)
+{
+	xmlNode *sig = cu_xmlsig_signature(el), *si, *c, *ref;
+
+	si = sig != NULL ? first_element(sig->children) : NULL;
+	for (c = si != NULL ? first_element(si->children) : NULL; c != NULL; c = next_element(c)) {
+		if (is_element(c, NS_DSIG, "SignatureMethod") &&
+		    algorithm_is(c, sig_algs[CU_XMLSIG_RSA_SHA1].uri))
+			return 1;
+		if (!is_element(c, NS_DSIG, "Reference"))
+			continue;
+		for (ref = first_element(c->children); ref != NULL; ref = next_element(ref))
+			if (is_element(ref, NS_DSIG, "DigestMethod") &&
+			    algorithm_is(ref, digest_uris[CU_XMLSIG_SHA1]))
+				return 1;
+	}
+	return 0;
 }
 
 /* Signing. */

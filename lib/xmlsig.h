@@ -104,6 +104,10 @@ int cu_xmlsig_sign(xmlDoc *doc, xmlNode *el, const char *id_attr, const struct c
 /* el's direct ds:Signature child, the first one; NULL when unsigned. Borrowed from the doc. */
 xmlNode *cu_xmlsig_signature(xmlNode *el);
 
+/* 1 when el's signature (cu_xmlsig_signature) names SHA-1 as its signature or a digest method,
+ * which a verifier may refuse where the signer is not known to be held to SHA-1. */
+int cu_xmlsig_uses_sha1(xmlNode *el);
+
 /*
  * Verifies the signature of el with key and nothing else (KeyInfo in the document is ignored).
  * 0 only when: el has exactly one direct ds:Signature child holding SignedInfo,

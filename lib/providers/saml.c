@@ -174,6 +174,12 @@ cu_saml_instant_ok(time_t issue_instant, time_t now, long long skew)
 }
 
 int
+cu_saml_sha1_allowed(const struct cu_saml_provider *p)
+{
+	return p->sp_signature == CU_XMLSIG_RSA_SHA1 || p->sp_digest == CU_XMLSIG_SHA1;
+}
+
+int
 cu_saml_timedelta(const char *s, long long *out)
 {
 	static const struct {

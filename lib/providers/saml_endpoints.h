@@ -94,6 +94,10 @@ enum cu_err cu_saml_request_parse(struct cu_saml_request *out, struct cu_arena *
  * CU_SAML_REQUEST_LIFETIME + skew. */
 int cu_saml_instant_ok(time_t issue_instant, time_t now, long long skew);
 
+/* 1 when p accepts SHA-1 in a request's signature: only when p is set to SHA-1 itself (an SP
+ * too old for anything else). Elsewhere a message naming SHA-1 is refused, not verified. */
+int cu_saml_sha1_allowed(const struct cu_saml_provider *p);
+
 /* An xs:dateTime as SAML writes it (UTC: "Z", "+00:00" or no zone; fractions allowed) into
  * epoch seconds. -1 for anything else. */
 int cu_saml_time_parse(const char *s, time_t *out) __attribute__((warn_unused_result));

@@ -251,7 +251,10 @@ cu_saml_slo_redirect(struct cu_ctx *cx)
 			                "signed.");
 			return;
 		}
-		if (cu_xmlsig_redirect_verify(&why, &rd, vk) != 0) {
+		why = rd.rd_sig_alg == CU_XMLSIG_RSA_SHA1 && !cu_saml_sha1_allowed(p)
+		          ? "SHA-1 not accepted for this provider"
+		          : NULL;
+		if (why != NULL || cu_xmlsig_redirect_verify(&why, &rd, vk) != 0) {
 			cu_log(CU_LOG_WARNING, "saml_signature_refused", CU_LS("reason", why),
 			       CU_LI("provider", p->sp_id));
 			bad_request(cx, "Failed to verify signature");
@@ -324,7 +327,10 @@ cu_saml_slo_post(struct cu_ctx *cx)
 			                "signed.");
 			return;
 		}
-		if (cu_xmlsig_verify(&why, rq.sr_doc, rq.sr_root, "ID", vk) != 0) {
+		why = cu_xmlsig_uses_sha1(rq.sr_root) && !cu_saml_sha1_allowed(p)
+		          ? "SHA-1 not accepted for this provider"
+		          : NULL;
+		if (why != NULL || cu_xmlsig_verify(&why, rq.sr_doc, rq.sr_root, "ID", vk) != 0) {
 			cu_log(CU_LOG_WARNING, "saml_signature_refused", CU_LS("reason", why),
 			       CU_LI("provider", p->sp_id));
 			bad_request(cx, "Failed to verify signature");
