@@ -10,7 +10,8 @@
  * 2. The user opens /device (logged in; otherwise the login flow comes first and returns here).
  *    Without a valid ?code= the brand's device code flow runs, with the entry stage
  *    (ak-provider-oauth2-device-code) appended; a valid code sends the browser back to
- *    /device?code=<code>.
+ *    /device?code=<code>. A user looks up at most DEVICE_ENTRY_RATE user codes per
+ *    DEVICE_ENTRY_WINDOW seconds, typed or through the link (RFC 8628 §5.1).
  * 3. /device?code=<a live code> checks the application's policies for the user and runs the
  *    provider's authorization flow (consent for the token's scopes) with the finish stage
  *    appended. The finish stage binds the device token to the user and the session
@@ -51,6 +52,12 @@
 #define DEVICE_CTX_DENIED "goauthentik.io/providers/oauth2/device_denied"
 #define DEVICE_STAGE_TYPE "internal:oauth2_device_code"
 #define DEVICE_THROTTLE_PREFIX "custos:throttle:oauth2_device:"
+/* User codes one user may look up per window (RFC 8628 §5.1): a code has about 30 bits, so
+ * guessing must be slow. A code typed and then followed through its link counts twice; someone
+ * who mistypes a few times, or sets up a few devices, is not held back. */
+#define DEVICE_ENTRY_PREFIX "custos:throttle:oauth2_device_entry:"
+#define DEVICE_ENTRY_RATE 20
+#define DEVICE_ENTRY_WINDOW 600
 /* authentik's polling interval, seconds. */
 #define DEVICE_INTERVAL 5
 /* Tries at an unused user code before giving up (a clash is one in 10^9 per live code). */
@@ -155,29 +162,52 @@ static const char throttle_lua[] = "local v = redis.call('INCR', KEYS[1]) "
                                    "if v == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end "
                                    "return v";
 
-/* 1 when the client address has used up its device authorizations. Without Redis the request
- * is let through (Redis is a cache; the grant itself is still bounded by the code's life). */
+/* Counts one request under key; 1 when that makes more than limit in the window. Without Redis
+ * the request is let through (Redis is a cache; the grant itself is still bounded by the code's
+ * life). */
 static int
-throttled(struct cu_ctx *cx)
+over_limit(struct cu_ctx *cx, const char *key, int window_s, long long limit)
 {
-	const char *ip = cu_events_client_ip(cx), *argv[5];
+	const char *argv[5];
 	char window[24];
 	struct redisReply *r = NULL;
 
 	if (cx->cx_cache == NULL)
 		return 0;
-	snprintf(window, sizeof(window), "%d", CU_OAUTH2_DEVICE_WINDOW);
+	snprintf(window, sizeof(window), "%d", window_s);
 	argv[0] = "EVAL";
 	argv[1] = throttle_lua;
 	argv[2] = "1";
-	argv[3] = cu_arena_printf(cx->cx_arena, DEVICE_THROTTLE_PREFIX "%s", ip != NULL ? ip : "-");
+	argv[3] = key;
 	argv[4] = window;
 	if (cu_cache_cmd(cx->cx_cache, cx->cx_arena, &r, 5, argv, NULL) != CU_OK || r == NULL ||
 	    r->type != REDIS_REPLY_INTEGER) {
 		cu_log_msg(CU_LOG_WARNING, "oauth2_device_throttle_unchecked", "Redis unavailable");
 		return 0;
 	}
-	return r->integer > CU_OAUTH2_DEVICE_RATE;
+	return r->integer > limit;
+}
+
+/* 1 when the client address has used up its device authorizations. */
+static int
+throttled(struct cu_ctx *cx)
+{
+	const char *ip = cu_events_client_ip(cx);
+
+	return over_limit(
+	    cx, cu_arena_printf(cx->cx_arena, DEVICE_THROTTLE_PREFIX "%s", ip != NULL ? ip : "-"),
+	    CU_OAUTH2_DEVICE_WINDOW, CU_OAUTH2_DEVICE_RATE);
+}
+
+/* 1 when user has looked up as many user codes as the window allows (counting this one). */
+static int
+entry_throttled(struct cu_ctx *cx, const struct cu_user *user)
+{
+	if (!over_limit(cx, cu_arena_printf(cx->cx_arena, DEVICE_ENTRY_PREFIX "%lld", user->us_id),
+	                DEVICE_ENTRY_WINDOW, DEVICE_ENTRY_RATE))
+		return 0;
+	cu_log(CU_LOG_WARNING, "oauth2_device_entry_throttled", CU_LS("user", user->us_username));
+	return 1;
 }
 
 /* --- POST /application/o/device/ --------------------------------------------------------- */
@@ -518,7 +548,8 @@ cu_oauth2_device_entry(struct cu_ctx *cx)
 		return;
 	}
 	ctx = cu_json_object(cx->cx_arena);
-	if (have_code) {
+	/* Past the limit the link looks up nothing: the entry stage then says why. */
+	if (have_code && !entry_throttled(cx, se.se_user)) {
 		err = device_by_code(cx, code, &t);
 		if (err == CU_OK)
 			err = cu_oauth2_provider_by_id(cx, t.dt_provider, 0, &p);
@@ -664,6 +695,11 @@ device_respond(struct cu_flow_exec *fx, struct json_object *body)
 		return cu_flow_invalid(fx, "code", "This field is required.", "required");
 	if (cu_oauth2_user_code_normalize(code, sizeof(code), raw) != 0)
 		return cu_flow_invalid(fx, "code", "Invalid code", "invalid");
+	if (user == NULL)
+		return cu_flow_deny(fx, "Permission denied.");
+	if (entry_throttled(cx, user))
+		return cu_flow_invalid(fx, "code", "Too many codes tried; try again later.",
+		                       "throttled");
 	err = device_by_code(cx, code, &t);
 	if (err == CU_OK)
 		err = cu_oauth2_provider_by_id(cx, t.dt_provider, 0, &p);
@@ -675,8 +711,6 @@ device_respond(struct cu_flow_exec *fx, struct json_object *body)
 	}
 	if (err != CU_OK)
 		return CU_STAGE_FAIL;
-	if (user == NULL)
-		return cu_flow_deny(fx, "Permission denied.");
 	allowed = cu_oauth2_app_access(cx, p, user, &messages);
 	if (allowed < 0)
 		return CU_STAGE_FAIL;

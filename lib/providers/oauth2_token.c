@@ -16,7 +16,8 @@
  *                        §4.4.3, OpenID Connect Core §3.1.3.3; authentik adds one, which would
  *                        double the signing cost of the busiest grant) and no refresh token;
  *   device_code          polls of a device authorization (authorization_pending, slow_down,
- *                        expired_token, access_denied), single use.
+ *                        expired_token, access_denied), single use; a confidential client
+ *                        authenticates (RFC 8628 §3.4), a public one sends its client_id.
  * Every grant clamps scopes to the provider's mappings, checks the application's policy
  * bindings for the user, and refuses inactive users. Client authentication is
  * client_secret_basic or client_secret_post; a failed one is 401 invalid_client with
@@ -1062,7 +1063,10 @@ grant_device(struct cu_ctx *cx, const struct cu_oauth2_token_request *tr)
 	PGresult *res = NULL, *take = NULL;
 	enum cu_err err;
 
-	if (provider_checked(cx, tr, &p) != 0 || client_ok(cx, p, tr, 0) != 0)
+	/* RFC 8628 §3.4: a confidential client authenticates here. The device endpoint takes its
+	 * client_id alone, so without this whoever started a device authorization in that
+	 * client's name would get the tokens of the user who entered the code. */
+	if (provider_checked(cx, tr, &p) != 0 || client_ok(cx, p, tr, 1) != 0)
 		return;
 	if (tr->tr_device_code == NULL) {
 		fail(cx, "invalid_grant", NULL);

@@ -778,7 +778,7 @@ def device_row(app, scopes=("openid", "offline_access"), expires_in=600):
 
 def device_post(base, app, code):
     return post(base, {"grant_type": "urn:ietf:params:oauth:grant-type:device_code",
-                       "client_id": app["client_id"], "device_code": code})
+                       "device_code": code}, auth=(app["client_id"], app["client_secret"]))
 
 
 def test_device_code_polling(lighttpd):
