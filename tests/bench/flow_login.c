@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_http.h"
+
 #define MAX_USERS 1024
 #define BUF 65536
 #define MAX_SAMPLES 200000
@@ -41,15 +43,6 @@ struct result {
 	double samples[MAX_SAMPLES / 8];
 };
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 struct conn {
 	int fd;
 	char session[1024];
@@ -58,72 +51,6 @@ struct conn {
 	int status;
 	const char *body;
 };
-
-static int
-connect_loopback(void)
-{
-	struct sockaddr_in a;
-	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-
-	if (fd < 0)
-		return -1;
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_port = htons((unsigned short)port);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Keeps the value of cookie name from one Set-Cookie line into out. */
-static void
-take_cookie(const char *line, const char *name, char *out, size_t outlen)
-{
-	size_t n = strlen(name), i;
-
-	if (strncmp(line, name, n) != 0 || line[n] != '=')
-		return;
-	line += n + 1;
-	for (i = 0; i + 1 < outlen && line[i] != ';' && line[i] != '\r' && line[i] != '\0'; i++)
-		out[i] = line[i];
-	out[i] = '\0';
-}
-
-/* Reads what has arrived into c->buf[*have .. limit), NUL-terminated; -1 at EOF or error. */
-static int
-read_more(struct conn *c, size_t *have, size_t limit)
-{
-	ssize_t r;
-
-	do
-		r = read(c->fd, c->buf + *have, limit - *have);
-	while (r < 0 && errno == EINTR);
-	if (r <= 0)
-		return -1;
-	*have += (size_t)r;
-	c->buf[*have] = '\0';
-	return 0;
-}
 
 /* One request and its whole response (Content-Length bodies; the responders always send one). */
 static int
@@ -151,7 +78,7 @@ exchange(struct conn *c, const char *method, const char *body)
 	if (n < 0 || (size_t)n >= sizeof(req) || write_all(c->fd, req, (size_t)n) != 0)
 		return -1;
 	for (;;) {
-		if (read_more(c, &have, BUF - 1) != 0)
+		if (read_more(c->fd, c->buf, &have, BUF - 1) != 0)
 			return -1;
 		if ((hdr_end = strstr(c->buf, "\r\n\r\n")) != NULL)
 			break;
@@ -175,7 +102,7 @@ exchange(struct conn *c, const char *method, const char *body)
 	if (need >= BUF)
 		return -1;
 	while (have < need)
-		if (read_more(c, &have, need) != 0)
+		if (read_more(c->fd, c->buf, &have, need) != 0)
 			return -1;
 	c->body = hdr_end + 4;
 	return 0;
@@ -198,7 +125,7 @@ one_login(const struct user *u)
 	char body[1024];
 	int rc = -1;
 
-	if (c == NULL || (c->fd = connect_loopback()) < 0)
+	if (c == NULL || (c->fd = connect_loopback(port)) < 0)
 		goto out;
 	if (exchange(c, "GET", NULL) != 0 || expect(c, 200, "ak-stage-identification") != 0)
 		goto out;

@@ -35,6 +35,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "bench_http.h"
+
 #define MAX_THREADS 64
 #define BUF 262144
 #define MAX_SAMPLES 100000
@@ -75,80 +77,6 @@ struct result {
 	char *sample; /* the last SAMLResponse (thread 0 only) */
 };
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int
-connect_loopback(void)
-{
-	struct sockaddr_in a;
-	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-
-	if (fd < 0)
-		return -1;
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_port = htons((unsigned short)port);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int
-read_more(struct conn *c, size_t *have, size_t limit)
-{
-	ssize_t r;
-
-	do
-		r = read(c->fd, c->buf + *have, limit - *have);
-	while (r < 0 && errno == EINTR);
-	if (r <= 0)
-		return -1;
-	*have += (size_t)r;
-	c->buf[*have] = '\0';
-	return 0;
-}
-
-/* Keeps the value of cookie name from one Set-Cookie line into out. */
-static void
-take_cookie(const char *line, const char *name, char *out, size_t outlen)
-{
-	size_t n = strlen(name), i;
-
-	if (strncmp(line, name, n) != 0 || line[n] != '=')
-		return;
-	line += n + 1;
-	for (i = 0; i + 1 < outlen && line[i] != ';' && line[i] != '\r' && line[i] != '\0'; i++)
-		out[i] = line[i];
-	out[i] = '\0';
-}
-
 static void
 conn_close(struct conn *c)
 {
@@ -165,12 +93,12 @@ exchange_once(struct conn *c, struct session *s, const char *req, size_t n)
 	char *hdr_end, *p;
 	long clen = -1;
 
-	if (c->fd < 0 && (c->fd = connect_loopback()) < 0)
+	if (c->fd < 0 && (c->fd = connect_loopback(port)) < 0)
 		return -1;
 	if (write_all(c->fd, req, n) != 0)
 		return -1;
 	for (;;) {
-		if (read_more(c, &have, BUF - 1) != 0)
+		if (read_more(c->fd, c->buf, &have, BUF - 1) != 0)
 			return -1;
 		if ((hdr_end = strstr(c->buf, "\r\n\r\n")) != NULL)
 			break;
@@ -204,7 +132,7 @@ exchange_once(struct conn *c, struct session *s, const char *req, size_t n)
 	if (need >= BUF)
 		return -1;
 	while (have < need)
-		if (read_more(c, &have, need) != 0)
+		if (read_more(c->fd, c->buf, &have, need) != 0)
 			return -1;
 	c->body = hdr_end + 4;
 	c->body_len = (size_t)clen;
