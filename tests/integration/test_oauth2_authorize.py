@@ -603,6 +603,8 @@ def test_consent_prompt_none_and_prompt_consent(lighttpd):
         {"id": "email", "name": "Email address"}, {"id": "openid", "name": ""},
         {"id": "profile", "name": "General Profile Information"}]
     assert app["name"] in consent[0]["header_text"]
+    # The flow's title names the application, not its uuid.
+    assert consent[0]["flow_info"]["title"] == "Redirecting to %s" % app["name"]
     # Given: not asked again, and prompt=none now succeeds.
     n = len(b.challenges)
     kind, url = _go(b, lighttpd, _params(app, scope="openid email"))
