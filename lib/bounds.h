@@ -132,7 +132,6 @@
 #define CU_SAML_RESUME_AGE 3600         /* seconds a checked request waits for the login */
 #define CU_SAML_MAX_ATTR_VALUES 1024    /* values one mapping may give an attribute */
 #define CU_SAML_MAX_ATTRS (256 * 1024)  /* bytes of all attribute values of one assertion */
-#define CU_SAML_SWEEP_ONE_IN 32         /* requests per sweep of expired request IDs, sessions */
 
 /* The SAML providers API (lib/api/providers_saml.c). */
 #define CU_API_SAML_MAX_URL 2048       /* bytes of acs_url or sls_url (a redirect URI's) */

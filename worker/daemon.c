@@ -53,7 +53,8 @@ static const struct {
 	const char *ds_description;
 } default_schedules[] = {
     {"clean_expired_models", CU_ACTOR_CLEAN_EXPIRED, "2-59/5 * * * *",
-     "Remove expired tokens, sessions, events and old task records"},
+     "Remove expired tokens, sessions, events, OAuth2 grants, SAML sessions and request IDs, "
+     "and old task records"},
     {"certificate_discovery", CU_ACTOR_CERT_DISCOVERY, "17 * * * *",
      "Import certificates and keys from the certificate folder"},
 };
@@ -339,8 +340,11 @@ static enum cu_worker_outcome
 actor_clean_expired(struct cu_worker_task *t)
 {
 	static const enum cu_db_stmt cleaners[] = {
-	    CU_DB_STMT_WORKER_CLEAN_TOKENS, CU_DB_STMT_WORKER_CLEAN_SESSIONS,
-	    CU_DB_STMT_WORKER_CLEAN_EVENTS, CU_DB_STMT_WORKER_CLEAN_TASKS};
+	    CU_DB_STMT_WORKER_CLEAN_TOKENS,        CU_DB_STMT_WORKER_CLEAN_SESSIONS,
+	    CU_DB_STMT_WORKER_CLEAN_EVENTS,        CU_DB_STMT_WORKER_CLEAN_OAUTH2_CODES,
+	    CU_DB_STMT_WORKER_CLEAN_OAUTH2_ACCESS, CU_DB_STMT_WORKER_CLEAN_OAUTH2_REFRESH,
+	    CU_DB_STMT_WORKER_CLEAN_OAUTH2_DEVICE, CU_DB_STMT_WORKER_CLEAN_SAML_REQUEST_IDS,
+	    CU_DB_STMT_WORKER_CLEAN_SAML_SESSIONS, CU_DB_STMT_WORKER_CLEAN_TASKS};
 	size_t i;
 	long long total = 0;
 
@@ -372,7 +376,6 @@ static const struct cu_worker_actor actors[] = {
     {CU_ACTOR_NOTIFICATION_TRANSPORT, cu_worker_actor_notification_transport},
     {CU_ACTOR_CERT_DISCOVERY, cu_worker_actor_certificate_discovery},
     {CU_ACTOR_OAUTH2_BACKCHANNEL_LOGOUT, cu_worker_actor_oauth2_backchannel_logout},
-    {CU_ACTOR_OAUTH2_CLEAN_EXPIRED, cu_worker_actor_oauth2_clean_expired},
 };
 
 static const struct cu_worker_actor *

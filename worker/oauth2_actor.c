@@ -10,9 +10,7 @@
  * failures retry with the worker's backoff; any other answer fails the task. A fresh token (jti)
  * is made per attempt. A POST may be repeated when a worker dies between the answer and the
  * record: delivery is at least once, and the relying party must take a repeat as a no-op.
- *
- * custos.providers.oauth2.tasks.clean_expired_grants: deletes expired authorization codes,
- * access, refresh and device tokens (lib/stmts/oauth2_worker.h says how long each is kept).
+ * Expired grants go with the other expired objects (clean_expired_models, worker/daemon.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,33 +207,4 @@ cu_worker_actor_oauth2_backchannel_logout(struct cu_worker_task *t)
 		t->wt_error =
 		    cu_arena_printf(t->wt_arena, "Back-channel logout failed: %s", answer);
 	return r == CU_NOTIFY_TEMPORARY ? CU_WORKER_RETRY : CU_WORKER_FAIL;
-}
-
-enum cu_worker_outcome
-cu_worker_actor_oauth2_clean_expired(struct cu_worker_task *t)
-{
-	static const enum cu_db_stmt cleaners[] = {
-	    CU_DB_STMT_OAUTH2_WORKER_CLEAN_CODES, CU_DB_STMT_OAUTH2_WORKER_CLEAN_ACCESS,
-	    CU_DB_STMT_OAUTH2_WORKER_CLEAN_REFRESH, CU_DB_STMT_OAUTH2_WORKER_CLEAN_DEVICE};
-	long long total = 0;
-	size_t i;
-
-	for (i = 0; i < sizeof(cleaners) / sizeof(cleaners[0]); i++) {
-		for (;;) {
-			PGresult *res = NULL;
-			long long n;
-
-			if (cu_db_exec(t->wt_db, t->wt_arena, &res, cleaners[i], 0, NULL) !=
-			    CU_OK) {
-				t->wt_error = "cannot delete expired grants";
-				return CU_WORKER_RETRY;
-			}
-			n = strtoll(PQcmdTuples(res), NULL, 10);
-			total += n;
-			if (n < 1000)
-				break;
-		}
-	}
-	t->wt_message = cu_arena_printf(t->wt_arena, "Deleted %lld expired OAuth2 grants", total);
-	return CU_WORKER_DONE;
 }

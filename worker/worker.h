@@ -55,8 +55,6 @@ enum cu_worker_outcome cu_worker_actor_notification_transport(struct cu_worker_t
 /* OAuth2 (worker/oauth2_actor.c): back-channel logout and the expiry of grants. */
 #define CU_ACTOR_OAUTH2_BACKCHANNEL_LOGOUT                                                         \
 	"authentik.providers.oauth2.tasks.send_backchannel_logout_request"
-#define CU_ACTOR_OAUTH2_CLEAN_EXPIRED "custos.providers.oauth2.tasks.clean_expired_grants"
 enum cu_worker_outcome cu_worker_actor_oauth2_backchannel_logout(struct cu_worker_task *t);
-enum cu_worker_outcome cu_worker_actor_oauth2_clean_expired(struct cu_worker_task *t);
 
 #endif

@@ -797,17 +797,6 @@ cu_saml_request_take(struct cu_ctx *cx, const struct cu_saml_provider *p, const 
 	return PQntuples(res) == 1;
 }
 
-void
-cu_saml_sweep_maybe(struct cu_ctx *cx)
-{
-	uint8_t r;
-
-	/* Expired rows are swept from requests now and then rather than by a timer. */
-	cu_crypto_random(&r, 1);
-	if (r % CU_SAML_SWEEP_ONE_IN == 0)
-		(void)!cu_db_exec(cx->cx_db, cx->cx_arena, NULL, CU_DB_STMT_SAML_SWEEP, 0, NULL);
-}
-
 /* --- mappings ------------------------------------------------------------------------------ */
 
 /* One value as authentik's str() writes it. */

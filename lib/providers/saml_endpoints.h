@@ -159,9 +159,6 @@ int cu_saml_app_access(struct cu_ctx *cx, const struct cu_saml_provider *p,
 int cu_saml_request_take(struct cu_ctx *cx, const struct cu_saml_provider *p,
                          const char *request_id, time_t expires)
     __attribute__((warn_unused_result));
-/* Now and then (one call in CU_SAML_SWEEP_ONE_IN) deletes expired request IDs and SAML
- * sessions; outside a transaction, errors ignored. */
-void cu_saml_sweep_maybe(struct cu_ctx *cx);
 
 /* What the mappings give for one user: the attributes in mapping order, the NameID mapping's
  * value (sv_name_id NULL when there is none or it gave nil) and the AuthnContextClassRef

@@ -149,7 +149,6 @@ check_request(struct cu_ctx *cx, const struct cu_saml_provider *p, const struct 
 		bad_request(cx, "This SAML request has already been used.");
 		return -1;
 	}
-	cu_saml_sweep_maybe(cx);
 	return 0;
 }
 

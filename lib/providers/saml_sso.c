@@ -305,7 +305,6 @@ sso_continue(struct cu_ctx *cx, const struct cu_saml_provider *p, const struct p
 	if (!have) {
 		if (pd->pd_take_until != 0 && take(cx, p, pd->pd_id, pd->pd_take_until) != 1)
 			return;
-		cu_saml_sweep_maybe(cx);
 		to_login(cx, p, pd, resume);
 		return;
 	}
@@ -359,7 +358,6 @@ sso_continue(struct cu_ctx *cx, const struct cu_saml_provider *p, const struct p
 		unavailable_page(cx);
 		return;
 	}
-	cu_saml_sweep_maybe(cx);
 	cu_log(CU_LOG_INFO, "saml_sso_flow", CU_LI("provider", p->sp_id),
 	       CU_LB("idp_initiated", pd->pd_id == NULL), CU_LI("user", lg.sl_user->ou_user.us_id));
 	send_redirect(cx, url);

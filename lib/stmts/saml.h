@@ -60,9 +60,6 @@
 	  "$2, to_timestamp($3::float8)) ON CONFLICT (provider_id, request_id) DO UPDATE SET "     \
 	  "expires = EXCLUDED.expires WHERE r.expires <= now() RETURNING 1")                       \
 	/* Expired request IDs and SAML sessions go (now and then, from a request). */             \
-	X(SAML_SWEEP, 0,                                                                           \
-	  "WITH r AS (DELETE FROM saml_request_ids WHERE expires < now()) "                        \
-	  "DELETE FROM saml_sessions WHERE expires < now()")                                       \
 	/* A login answered for provider $1: user $2, session $3 (uuid), SessionIndex $4, NameID   \
 	 * $5 in format $6, until $7 (epoch seconds). An older row with the same SessionIndex      \
 	 * belongs to a dead session and goes (authentik's update_or_create after a delete). */    \

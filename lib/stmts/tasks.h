@@ -123,6 +123,27 @@
 	X(WORKER_CLEAN_EVENTS, 0,                                                                   \
 	  "DELETE FROM events WHERE event_uuid IN (SELECT event_uuid FROM events WHERE expires < "  \
 	  "now() LIMIT 1000)")                                                                      \
+	/* OAuth2 grants; access and refresh tokens stay a day past expiry: the API still shows     \
+	 * them and a session that ends meanwhile still finds its relying parties. */               \
+	X(WORKER_CLEAN_OAUTH2_CODES, 0,                                                             \
+	  "DELETE FROM oauth2_authorization_codes WHERE id IN (SELECT id FROM "                     \
+	  "oauth2_authorization_codes WHERE expires < now() LIMIT 1000)")                           \
+	X(WORKER_CLEAN_OAUTH2_ACCESS, 0,                                                            \
+	  "DELETE FROM oauth2_access_tokens WHERE id IN (SELECT id FROM oauth2_access_tokens "      \
+	  "WHERE expires < now() - interval '1 day' LIMIT 1000)")                                   \
+	X(WORKER_CLEAN_OAUTH2_REFRESH, 0,                                                           \
+	  "DELETE FROM oauth2_refresh_tokens WHERE id IN (SELECT id FROM oauth2_refresh_tokens "    \
+	  "WHERE expires < now() - interval '1 day' LIMIT 1000)")                                   \
+	X(WORKER_CLEAN_OAUTH2_DEVICE, 0,                                                            \
+	  "DELETE FROM oauth2_device_tokens WHERE id IN (SELECT id FROM oauth2_device_tokens "      \
+	  "WHERE expires < now() LIMIT 1000)")                                                      \
+	/* SAML: request IDs past their replay window, SAML sessions past their end. */             \
+	X(WORKER_CLEAN_SAML_REQUEST_IDS, 0,                                                         \
+	  "DELETE FROM saml_request_ids WHERE (provider_id, request_id) IN (SELECT provider_id, "   \
+	  "request_id FROM saml_request_ids WHERE expires < now() LIMIT 1000)")                     \
+	X(WORKER_CLEAN_SAML_SESSIONS, 0,                                                            \
+	  "DELETE FROM saml_sessions WHERE saml_session_id IN (SELECT saml_session_id FROM "        \
+	  "saml_sessions WHERE expires < now() LIMIT 1000)")                                        \
 	X(WORKER_CLEAN_TASKS, 0,                                                                    \
 	  "DELETE FROM tasks WHERE message_id IN (SELECT message_id FROM tasks WHERE state = "      \
 	  "'done' AND mtime < now() - interval '30 days' LIMIT 1000)")                              \

@@ -33,7 +33,7 @@ from conftest import (STATE, FlowClient, binary, config_path, login_user,  # noq
 
 LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 ACTOR = "authentik.providers.oauth2.tasks.send_backchannel_logout_request"
-CLEAN_ACTOR = "custos.providers.oauth2.tasks.clean_expired_grants"
+CLEAN_ACTOR = "authentik.core.tasks.clean_expired_models"
 
 
 class Receiver:
@@ -459,8 +459,11 @@ def run_actor(actor):
 
 
 def test_cleanup_removes_expired_grants_only(lighttpd):
+    """Expired grants go with the other expired objects, on clean_expired_models' schedule."""
     assert sql("SELECT actor_name FROM task_schedules WHERE identifier = "
-               "'oauth2_clean_expired'") == [(CLEAN_ACTOR,)]
+               "'clean_expired_models'") == [(CLEAN_ACTOR,)]
+    assert sql("SELECT count(*) FROM task_schedules WHERE identifier = "
+               "'oauth2_clean_expired'") == [(0,)]
     app = oauth2_app()
     uid, _ = login_user()
     gone = [("oauth2_authorization_codes", code(app, uid, None, "-1 second")),

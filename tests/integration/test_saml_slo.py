@@ -227,3 +227,33 @@ def test_slo_without_sls_url_ends_session(lighttpd, idp_key):
     assert kind == "page", (kind, r)
     assert not any(u.startswith(SAML_SP) for u in browser.visited)
     assert _me(browser, lighttpd) is None
+
+
+def test_expired_saml_sessions_and_request_ids_are_cleaned(lighttpd):
+    """clean_expired_models removes SAML sessions past their end and request IDs past their
+    replay window, and keeps the live ones."""
+    from conftest import binary, config_path, create_user, sql
+    import time
+    app = saml_app()
+    pid = app["provider_id"]
+    uid, _ = create_user()
+    for rid, when in (("gone-id", "-1 second"), ("kept-id", "5 minutes")):
+        sql("INSERT INTO saml_request_ids (provider_id, request_id, expires) "
+            "VALUES (%s, %s, now() + %s::interval)", pid, rid, when)
+    for idx, when in (("gone-idx", "-1 second"), ("kept-idx", "1 hour")):
+        sql("INSERT INTO saml_sessions (provider_id, user_id, session_index, name_id, expires) "
+            "VALUES (%s, %s, %s, 'n', now() + %s::interval)", pid, uid, idx, when)
+    p = subprocess.run([binary("custos-worker"), "task", "run",
+                        "authentik.core.tasks.clean_expired_models"],
+                       env=dict(os.environ, CUSTOS_CONFIG=config_path()),
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    mid = p.stdout.strip()
+    deadline = time.time() + 20
+    while time.time() < deadline and sql("SELECT state FROM tasks WHERE message_id = %s",
+                                         mid)[0][0] != "done":
+        time.sleep(0.1)
+    assert sql("SELECT request_id FROM saml_request_ids WHERE provider_id = %s",
+               pid) == [("kept-id",)]
+    assert sql("SELECT session_index FROM saml_sessions WHERE provider_id = %s",
+               pid) == [("kept-idx",)]
