@@ -1109,3 +1109,19 @@ out:
 	cu_buf_free(&head);
 	return rc;
 }
+
+const char *
+cu_http_kv_one(const struct cu_kv *kv, size_t n, const char *name, int *repeated)
+{
+	const char *v = NULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(kv[i].kv_key, name) != 0)
+			continue;
+		if (v != NULL)
+			*repeated = 1;
+		v = kv[i].kv_val;
+	}
+	return v;
+}

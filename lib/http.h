@@ -77,6 +77,9 @@ enum cu_err cu_http_request_read_body(struct cu_http_request *req, struct cu_are
 const char *cu_http_header(const struct cu_http_request *req, const char *name);
 const char *cu_http_cookie(const struct cu_http_request *req, const char *name);
 const char *cu_http_arg(const struct cu_http_request *req, const char *name);
+/* The value of name in kv (a query or a form), NULL when absent; sets *repeated to 1 when name
+ * comes more than once (never back to 0, so one flag can gather several lookups). */
+const char *cu_http_kv_one(const struct cu_kv *kv, size_t n, const char *name, int *repeated);
 
 /*
  * Parsers, exposed for handlers, tests and fuzzers.

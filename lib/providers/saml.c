@@ -1356,3 +1356,52 @@ cu_saml_sp_metadata_parse(struct cu_ctx *cx, const char *xml, size_t len,
 	}
 	return CU_OK;
 }
+
+/* --- pages the endpoints share -------------------------------------------------------------- */
+
+void
+cu_saml_redirect(struct cu_ctx *cx, const char *location)
+{
+	cu_http_send_text(cx->cx_resp, 302, "text/plain; charset=utf-8", "", 0);
+	(void)!cu_http_set_header(cx->cx_resp, "Cache-Control", "no-store");
+	if (cu_http_set_header(cx->cx_resp, "Location", location) != 0)
+		cu_saml_error_page(cx, 500, "Server Error", "The redirect could not be sent.");
+}
+
+void
+cu_saml_unavailable(struct cu_ctx *cx)
+{
+	cu_saml_error_page(cx, 503, "Service Unavailable",
+	                   "The service is unavailable for a moment; try again shortly.");
+}
+
+void
+cu_saml_bad_request(struct cu_ctx *cx, const char *message)
+{
+	cu_saml_error_page(cx, 400, "Bad Request", message);
+}
+
+void
+cu_saml_parse_failed(struct cu_ctx *cx, enum cu_err err, const char *why)
+{
+	if (err == CU_ERR_TOO_LARGE)
+		cu_saml_error_page(cx, 413, "Request Too Large", why);
+	else
+		cu_saml_bad_request(cx, why);
+}
+
+int
+cu_saml_route_provider(struct cu_ctx *cx, const struct cu_saml_provider **p)
+{
+	enum cu_err err = cu_saml_provider_by_app_slug(cx, cu_ctx_param(cx, "slug"), p);
+
+	if (err == CU_ERR_NOT_FOUND) {
+		cu_saml_error_page(cx, 404, "Not Found", "No SAML application is known here.");
+		return -1;
+	}
+	if (err != CU_OK) {
+		cu_saml_unavailable(cx);
+		return -1;
+	}
+	return 0;
+}

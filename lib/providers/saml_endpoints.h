@@ -189,4 +189,14 @@ enum cu_err cu_saml_metadata_binding(struct cu_ctx *cx, const struct cu_saml_pro
                                      const char *force_binding, const char **xml, size_t *len)
     __attribute__((warn_unused_result));
 
+/* Pages the endpoints share (saml.c): a 302 with no-store; the 503 page; a 400 page with
+ * message; 413 or 400 for a message that did not parse; and the provider of the route's
+ * application, 0 or -1 with the 404 / 503 page sent. */
+void cu_saml_redirect(struct cu_ctx *cx, const char *location);
+void cu_saml_unavailable(struct cu_ctx *cx);
+void cu_saml_bad_request(struct cu_ctx *cx, const char *message);
+void cu_saml_parse_failed(struct cu_ctx *cx, enum cu_err err, const char *why);
+int cu_saml_route_provider(struct cu_ctx *cx, const struct cu_saml_provider **p)
+    __attribute__((warn_unused_result));
+
 #endif

@@ -44,76 +44,13 @@ struct logout {
 	const char *lo_relay_state;
 };
 
-static void
-unavailable_page(struct cu_ctx *cx)
-{
-	cu_saml_error_page(cx, 503, "Service Unavailable",
-	                   "The service is unavailable for a moment; try again shortly.");
-}
-
-static void
-bad_request(struct cu_ctx *cx, const char *message)
-{
-	cu_saml_error_page(cx, 400, "Bad Request", message);
-}
-
-static void
-send_redirect(struct cu_ctx *cx, const char *location)
-{
-	cu_http_send_text(cx->cx_resp, 302, "text/plain; charset=utf-8", "", 0);
-	(void)!cu_http_set_header(cx->cx_resp, "Cache-Control", "no-store");
-	if (cu_http_set_header(cx->cx_resp, "Location", location) != 0)
-		cu_saml_error_page(cx, 500, "Server Error", "The redirect could not be sent.");
-}
-
-static const char *
-kv_one(const struct cu_kv *kv, size_t n, const char *name, int *bad)
-{
-	const char *v = NULL;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (strcmp(kv[i].kv_key, name) != 0)
-			continue;
-		if (v != NULL)
-			*bad = 1;
-		v = kv[i].kv_val;
-	}
-	return v;
-}
-
-static int
-provider_of(struct cu_ctx *cx, const struct cu_saml_provider **p)
-{
-	enum cu_err err = cu_saml_provider_by_app_slug(cx, cu_ctx_param(cx, "slug"), p);
-
-	if (err == CU_ERR_NOT_FOUND) {
-		cu_saml_error_page(cx, 404, "Not Found", "No SAML application is known here.");
-		return -1;
-	}
-	if (err != CU_OK) {
-		unavailable_page(cx);
-		return -1;
-	}
-	return 0;
-}
-
-static void
-parse_failed(struct cu_ctx *cx, enum cu_err err, const char *why)
-{
-	if (err == CU_ERR_TOO_LARGE)
-		cu_saml_error_page(cx, 413, "Request Too Large", why);
-	else
-		bad_request(cx, why);
-}
-
 /* A LogoutResponse coming back (to a LogoutRequest custos never sends): authentik goes to the
  * root, as this does, and follows nothing the message names. */
 static void
 stray_response(struct cu_ctx *cx)
 {
 	cu_log_msg(CU_LOG_INFO, "saml_slo_response_ignored", "LogoutResponse without request");
-	send_redirect(cx, "/");
+	cu_saml_redirect(cx, "/");
 }
 
 /* Checks after parsing and the signature; 0, or -1 with the page sent. */
@@ -126,27 +63,28 @@ check_request(struct cu_ctx *cx, const struct cu_saml_provider *p, const struct 
 	int r;
 
 	if (!cu_saml_instant_ok(rq->sr_issue_instant, now, skew)) {
-		bad_request(cx, "The SAML request has expired or is not valid yet (IssueInstant).");
+		cu_saml_bad_request(
+		    cx, "The SAML request has expired or is not valid yet (IssueInstant).");
 		return -1;
 	}
 	if (rq->sr_not_on_or_after != 0 && rq->sr_not_on_or_after + skew <= now) {
-		bad_request(cx, "The SAML request has expired (NotOnOrAfter).");
+		cu_saml_bad_request(cx, "The SAML request has expired (NotOnOrAfter).");
 		return -1;
 	}
 	if (relay_state != NULL && (strlen(relay_state) > CU_SAML_MAX_RELAY_STATE ||
 	                            !cu_utf8_valid(relay_state, strlen(relay_state)))) {
-		bad_request(cx, "The RelayState is too long or not valid.");
+		cu_saml_bad_request(cx, "The RelayState is too long or not valid.");
 		return -1;
 	}
 	r = cu_saml_request_take(cx, p, rq->sr_id,
 	                         rq->sr_issue_instant + CU_SAML_REQUEST_LIFETIME + 2 * skew + 1);
 	if (r < 0) {
-		unavailable_page(cx);
+		cu_saml_unavailable(cx);
 		return -1;
 	}
 	if (r == 0) {
 		cu_log(CU_LOG_WARNING, "saml_request_replayed", CU_LI("provider", p->sp_id));
-		bad_request(cx, "This SAML request has already been used.");
+		cu_saml_bad_request(cx, "This SAML request has already been used.");
 		return -1;
 	}
 	return 0;
@@ -165,7 +103,7 @@ slo_continue(struct cu_ctx *cx, const struct cu_saml_provider *p, const struct c
 
 	if (flow == NULL) {
 		if (cu_oauth2_brand_flows(cx, &device, &brand) != CU_OK) {
-			unavailable_page(cx);
+			cu_saml_unavailable(cx);
 			return;
 		}
 		flow = brand;
@@ -179,7 +117,7 @@ slo_continue(struct cu_ctx *cx, const struct cu_saml_provider *p, const struct c
 		params[1] = sid;
 		if (cu_db_exec(cx->cx_db, cx->cx_arena, NULL, CU_DB_STMT_SAML_SESSIONS_END, 2,
 		               params) != CU_OK) {
-			unavailable_page(cx);
+			cu_saml_unavailable(cx);
 			return;
 		}
 	}
@@ -203,12 +141,12 @@ slo_continue(struct cu_ctx *cx, const struct cu_saml_provider *p, const struct c
 		return;
 	}
 	if (err != CU_OK) {
-		unavailable_page(cx);
+		cu_saml_unavailable(cx);
 		return;
 	}
 	cu_log(CU_LOG_INFO, "saml_slo_flow", CU_LI("provider", p->sp_id),
 	       CU_LB("session", sid != NULL));
-	send_redirect(cx, url);
+	cu_saml_redirect(cx, url);
 }
 
 void
@@ -222,32 +160,34 @@ cu_saml_slo_redirect(struct cu_ctx *cx)
 	int bad = 0;
 	enum cu_err err;
 
-	if (provider_of(cx, &p) != 0)
+	if (cu_saml_route_provider(cx, &p) != 0)
 		return;
-	if (kv_one(cx->cx_req->rq_args, cx->cx_req->rq_nargs, "SAMLRequest", &bad) == NULL) {
-		if (kv_one(cx->cx_req->rq_args, cx->cx_req->rq_nargs, "SAMLResponse", &bad) !=
-		    NULL) {
+	if (cu_http_kv_one(cx->cx_req->rq_args, cx->cx_req->rq_nargs, "SAMLRequest", &bad) ==
+	    NULL) {
+		if (cu_http_kv_one(cx->cx_req->rq_args, cx->cx_req->rq_nargs, "SAMLResponse",
+		                   &bad) != NULL) {
 			stray_response(cx);
 			return;
 		}
-		bad_request(cx, "The SAML request payload is missing.");
+		cu_saml_bad_request(cx, "The SAML request payload is missing.");
 		return;
 	}
 	err = cu_xmlsig_redirect_parse(&rd, cx->cx_arena, q, strlen(q));
 	if (err != CU_OK || strcmp(rd.rd_param, "SAMLRequest") != 0) {
-		parse_failed(cx, err == CU_OK ? CU_ERR_INVALID : err,
-		             err == CU_ERR_TOO_LARGE ? "The SAML request is too large."
-		                                     : "Cannot decode SAML request.");
+		cu_saml_parse_failed(cx, err == CU_OK ? CU_ERR_INVALID : err,
+		                     err == CU_ERR_TOO_LARGE ? "The SAML request is too large."
+		                                             : "Cannot decode SAML request.");
 		return;
 	}
 	if (cu_saml_verification_key(cx, p, &vk) != CU_OK) {
-		unavailable_page(cx);
+		cu_saml_unavailable(cx);
 		return;
 	}
 	if (vk != NULL) {
 		if (!rd.rd_signed) {
-			bad_request(cx, "Verification Certificate configured, but request is not "
-			                "signed.");
+			cu_saml_bad_request(
+			    cx, "Verification Certificate configured, but request is not "
+			        "signed.");
 			return;
 		}
 		why = rd.rd_sig_alg == CU_XMLSIG_RSA_SHA1 && !cu_saml_sha1_allowed(p)
@@ -256,14 +196,14 @@ cu_saml_slo_redirect(struct cu_ctx *cx)
 		if (why != NULL || cu_xmlsig_redirect_verify(&why, &rd, vk) != 0) {
 			cu_log(CU_LOG_WARNING, "saml_signature_refused", CU_LS("reason", why),
 			       CU_LI("provider", p->sp_id));
-			bad_request(cx, "Failed to verify signature");
+			cu_saml_bad_request(cx, "Failed to verify signature");
 			return;
 		}
 	}
 	err = cu_saml_request_parse(&rq, cx->cx_arena, CU_SAML_LOGOUT_REQUEST, rd.rd_xml,
 	                            rd.rd_xml_len, &why);
 	if (err != CU_OK) {
-		parse_failed(cx, err, why);
+		cu_saml_parse_failed(cx, err, why);
 		return;
 	}
 	if (check_request(cx, p, &rq, rd.rd_relay_state) != 0)
@@ -284,24 +224,24 @@ cu_saml_slo_post(struct cu_ctx *cx)
 	int bad = 0;
 	enum cu_err err;
 
-	if (provider_of(cx, &p) != 0)
+	if (cu_saml_route_provider(cx, &p) != 0)
 		return;
 	if (cu_http_parse_form(cx->cx_req, cx->cx_arena, &kv, &n) != CU_OK) {
-		bad_request(cx, "The request body could not be read.");
+		cu_saml_bad_request(cx, "The request body could not be read.");
 		return;
 	}
-	b64 = kv_one(kv, n, "SAMLRequest", &bad);
-	relay = kv_one(kv, n, "RelayState", &bad);
+	b64 = cu_http_kv_one(kv, n, "SAMLRequest", &bad);
+	relay = cu_http_kv_one(kv, n, "RelayState", &bad);
 	if (b64 == NULL) {
-		if (kv_one(kv, n, "SAMLResponse", &bad) != NULL) {
+		if (cu_http_kv_one(kv, n, "SAMLResponse", &bad) != NULL) {
 			stray_response(cx);
 			return;
 		}
-		bad_request(cx, "The SAML request payload is missing.");
+		cu_saml_bad_request(cx, "The SAML request payload is missing.");
 		return;
 	}
 	if (bad) {
-		bad_request(cx, "A SAML parameter is repeated.");
+		cu_saml_bad_request(cx, "A SAML parameter is repeated.");
 		return;
 	}
 	err = cu_xmlsig_base64_decode(&xml, &xlen, cx->cx_arena, b64, strlen(b64),
@@ -313,17 +253,18 @@ cu_saml_slo_post(struct cu_ctx *cx)
 		why = err == CU_ERR_TOO_LARGE ? "The SAML request is too large."
 		                              : "Cannot decode SAML request.";
 	if (err != CU_OK) {
-		parse_failed(cx, err, why);
+		cu_saml_parse_failed(cx, err, why);
 		return;
 	}
 	if (cu_saml_verification_key(cx, p, &vk) != CU_OK) {
-		unavailable_page(cx);
+		cu_saml_unavailable(cx);
 		return;
 	}
 	if (vk != NULL) {
 		if (cu_xmlsig_signature(rq.sr_root) == NULL) {
-			bad_request(cx, "Verification Certificate configured, but request is not "
-			                "signed.");
+			cu_saml_bad_request(
+			    cx, "Verification Certificate configured, but request is not "
+			        "signed.");
 			return;
 		}
 		why = cu_xmlsig_uses_sha1(rq.sr_root) && !cu_saml_sha1_allowed(p)
@@ -332,7 +273,7 @@ cu_saml_slo_post(struct cu_ctx *cx)
 		if (why != NULL || cu_xmlsig_verify(&why, rq.sr_doc, rq.sr_root, "ID", vk) != 0) {
 			cu_log(CU_LOG_WARNING, "saml_signature_refused", CU_LS("reason", why),
 			       CU_LI("provider", p->sp_id));
-			bad_request(cx, "Failed to verify signature");
+			cu_saml_bad_request(cx, "Failed to verify signature");
 			return;
 		}
 	}

@@ -72,62 +72,6 @@ struct pending {
 
 /* --- small helpers ------------------------------------------------------------------------- */
 
-static void
-send_redirect(struct cu_ctx *cx, const char *location)
-{
-	cu_http_send_text(cx->cx_resp, 302, "text/plain; charset=utf-8", "", 0);
-	(void)!cu_http_set_header(cx->cx_resp, "Cache-Control", "no-store");
-	if (cu_http_set_header(cx->cx_resp, "Location", location) != 0)
-		cu_saml_error_page(cx, 500, "Server Error", "The redirect could not be sent.");
-}
-
-static void
-unavailable_page(struct cu_ctx *cx)
-{
-	cu_saml_error_page(cx, 503, "Service Unavailable",
-	                   "The service is unavailable for a moment; try again shortly.");
-}
-
-static void
-bad_request(struct cu_ctx *cx, const char *message)
-{
-	cu_saml_error_page(cx, 400, "Bad Request", message);
-}
-
-/* The provider of the route's application; 0, or -1 with the page sent. */
-static int
-provider_of(struct cu_ctx *cx, const struct cu_saml_provider **p)
-{
-	enum cu_err err = cu_saml_provider_by_app_slug(cx, cu_ctx_param(cx, "slug"), p);
-
-	if (err == CU_ERR_NOT_FOUND) {
-		cu_saml_error_page(cx, 404, "Not Found", "No SAML application is known here.");
-		return -1;
-	}
-	if (err != CU_OK) {
-		unavailable_page(cx);
-		return -1;
-	}
-	return 0;
-}
-
-/* The one value of name in kv, NULL when absent; *bad when it is repeated. */
-static const char *
-kv_one(const struct cu_kv *kv, size_t n, const char *name, int *bad)
-{
-	const char *v = NULL;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (strcmp(kv[i].kv_key, name) != 0)
-			continue;
-		if (v != NULL)
-			*bad = 1;
-		v = kv[i].kv_val;
-	}
-	return v;
-}
-
 /* --- the resume token ---------------------------------------------------------------------- */
 
 static void
@@ -204,15 +148,15 @@ take(struct cu_ctx *cx, const struct cu_saml_provider *p, const char *id, time_t
 	int r = cu_saml_request_take(cx, p, id, expires);
 
 	if (r < 0) {
-		unavailable_page(cx);
+		cu_saml_unavailable(cx);
 		return -1;
 	}
 	if (r == 0) {
 		cu_log(CU_LOG_WARNING, "saml_request_replayed", CU_LI("provider", p->sp_id),
 		       CU_LB("resumed", strncmp(id, "resume:", 7) == 0));
-		bad_request(cx, strncmp(id, "resume:", 7) == 0
-		                    ? "This SAML request has already been answered."
-		                    : "This SAML request has already been used.");
+		cu_saml_bad_request(cx, strncmp(id, "resume:", 7) == 0
+		                            ? "This SAML request has already been answered."
+		                            : "This SAML request has already been used.");
 	}
 	return r;
 }
@@ -236,11 +180,11 @@ to_login(struct cu_ctx *cx, const struct cu_saml_provider *p, const struct pendi
 		                       resume != NULL ? resume : resume_token(cx, p, pd));
 	allowed = strlen(next) <= CU_FLOWS_MAX_NEXT ? cu_flow_next_allowed(cx, next) : 0;
 	if (allowed < 0) {
-		unavailable_page(cx);
+		cu_saml_unavailable(cx);
 		return;
 	}
 	if (allowed == 0) {
-		bad_request(cx, "The request is too long to be kept through the login.");
+		cu_saml_bad_request(cx, "The request is too long to be kept through the login.");
 		return;
 	}
 	enc = cu_oauth2_query_escape(cx->cx_arena, next);
@@ -252,15 +196,15 @@ to_login(struct cu_ctx *cx, const struct cu_saml_provider *p, const struct pendi
 		err = cu_flow_seed(cx, p->sp_authentication_flow, ctx, NULL,
 		                   cu_arena_printf(cx->cx_arena, "next=%s", enc), &url);
 		if (err == CU_OK) {
-			send_redirect(cx, url);
+			cu_saml_redirect(cx, url);
 			return;
 		}
 		if (err != CU_ERR_NOT_FOUND) {
-			unavailable_page(cx);
+			cu_saml_unavailable(cx);
 			return;
 		}
 	}
-	send_redirect(
+	cu_saml_redirect(
 	    cx, cu_arena_printf(cx->cx_arena, "/flows/-/default/authentication/?next=%s", enc));
 }
 
@@ -299,7 +243,7 @@ sso_continue(struct cu_ctx *cx, const struct cu_saml_provider *p, const struct p
 	}
 	have = cu_saml_login_of(cx, cu_sessions_cookie_sid(cx), &lg);
 	if (have < 0) {
-		unavailable_page(cx);
+		cu_saml_unavailable(cx);
 		return;
 	}
 	if (!have) {
@@ -310,7 +254,7 @@ sso_continue(struct cu_ctx *cx, const struct cu_saml_provider *p, const struct p
 	}
 	access = cu_saml_app_access(cx, p, &lg.sl_user->ou_user, &messages);
 	if (access < 0) {
-		unavailable_page(cx);
+		cu_saml_unavailable(cx);
 		return;
 	}
 	if (access == 0) {
@@ -320,7 +264,7 @@ sso_continue(struct cu_ctx *cx, const struct cu_saml_provider *p, const struct p
 	/* The request's ID (or its resume token) is taken in the transaction that seeds the
 	 * flow: one commit for both, and nothing taken when the seed fails. */
 	if (cu_db_begin(cx->cx_db) != CU_OK) {
-		unavailable_page(cx);
+		cu_saml_unavailable(cx);
 		return;
 	}
 	if ((pd->pd_take_until != 0 && take(cx, p, pd->pd_id, pd->pd_take_until) != 1) ||
@@ -355,12 +299,12 @@ sso_continue(struct cu_ctx *cx, const struct cu_saml_provider *p, const struct p
 		return;
 	}
 	if (err != CU_OK) {
-		unavailable_page(cx);
+		cu_saml_unavailable(cx);
 		return;
 	}
 	cu_log(CU_LOG_INFO, "saml_sso_flow", CU_LI("provider", p->sp_id),
 	       CU_LB("idp_initiated", pd->pd_id == NULL), CU_LI("user", lg.sl_user->ou_user.us_id));
-	send_redirect(cx, url);
+	cu_saml_redirect(cx, url);
 }
 
 /*
@@ -378,23 +322,24 @@ check_request(struct cu_ctx *cx, const struct cu_saml_provider *p, const struct 
 	/* authentik: the request's ACS URL must be the provider's (absent: the provider's). */
 	if (rq->sr_acs_url != NULL && strcmp(rq->sr_acs_url, p->sp_acs_url) != 0) {
 		cu_log(CU_LOG_WARNING, "saml_acs_refused", CU_LI("provider", p->sp_id));
-		bad_request(cx,
-		            cu_arena_printf(cx->cx_arena,
-		                            "ACS URL of %s doesn't match Provider ACS URL of %s.",
-		                            rq->sr_acs_url, p->sp_acs_url));
+		cu_saml_bad_request(
+		    cx, cu_arena_printf(cx->cx_arena,
+		                        "ACS URL of %s doesn't match Provider ACS URL of %s.",
+		                        rq->sr_acs_url, p->sp_acs_url));
 		return -1;
 	}
 	if (!cu_saml_name_id_format_known(rq->sr_name_id_policy)) {
-		bad_request(cx, "The requested NameID format is not supported.");
+		cu_saml_bad_request(cx, "The requested NameID format is not supported.");
 		return -1;
 	}
 	if (!cu_saml_instant_ok(rq->sr_issue_instant, now, skew)) {
-		bad_request(cx, "The SAML request has expired or is not valid yet (IssueInstant).");
+		cu_saml_bad_request(
+		    cx, "The SAML request has expired or is not valid yet (IssueInstant).");
 		return -1;
 	}
 	if (relay_state != NULL && (strlen(relay_state) > CU_SAML_MAX_RELAY_STATE ||
 	                            !cu_utf8_valid(relay_state, strlen(relay_state)))) {
-		bad_request(cx, "The RelayState is too long or not valid.");
+		cu_saml_bad_request(cx, "The RelayState is too long or not valid.");
 		return -1;
 	}
 	if (rq->sr_issuer != NULL && p->sp_audience[0] != '\0' &&
@@ -408,15 +353,6 @@ check_request(struct cu_ctx *cx, const struct cu_saml_provider *p, const struct 
 	return 0;
 }
 
-static void
-parse_failed(struct cu_ctx *cx, enum cu_err err, const char *why)
-{
-	if (err == CU_ERR_TOO_LARGE)
-		cu_saml_error_page(cx, 413, "Request Too Large", why);
-	else
-		bad_request(cx, why);
-}
-
 /* A resume token in the query: the request checked before the login. */
 static void
 resume(struct cu_ctx *cx, const struct cu_saml_provider *p, const char *token)
@@ -425,8 +361,9 @@ resume(struct cu_ctx *cx, const struct cu_saml_provider *p, const char *token)
 
 	if (resume_read(cx, p, token, &pd) != 0) {
 		cu_log_msg(CU_LOG_WARNING, "saml_resume_refused", "token not valid");
-		bad_request(cx, "The SAML request could not be resumed; start again from the "
-		                "application.");
+		cu_saml_bad_request(cx,
+		                    "The SAML request could not be resumed; start again from the "
+		                    "application.");
 		return;
 	}
 	sso_continue(cx, p, &pd, token);
@@ -444,32 +381,34 @@ cu_saml_sso_redirect(struct cu_ctx *cx)
 	int bad = 0;
 	enum cu_err err;
 
-	if (provider_of(cx, &p) != 0)
+	if (cu_saml_route_provider(cx, &p) != 0)
 		return;
-	token = kv_one(cx->cx_req->rq_args, cx->cx_req->rq_nargs, SSO_RESUME, &bad);
+	token = cu_http_kv_one(cx->cx_req->rq_args, cx->cx_req->rq_nargs, SSO_RESUME, &bad);
 	if (token != NULL && !bad &&
-	    kv_one(cx->cx_req->rq_args, cx->cx_req->rq_nargs, "SAMLRequest", &bad) == NULL) {
+	    cu_http_kv_one(cx->cx_req->rq_args, cx->cx_req->rq_nargs, "SAMLRequest", &bad) ==
+	        NULL) {
 		resume(cx, p, token);
 		return;
 	}
-	if (kv_one(cx->cx_req->rq_args, cx->cx_req->rq_nargs, "SAMLRequest", &bad) == NULL) {
-		bad_request(cx, "The SAML request payload is missing.");
+	if (cu_http_kv_one(cx->cx_req->rq_args, cx->cx_req->rq_nargs, "SAMLRequest", &bad) ==
+	    NULL) {
+		cu_saml_bad_request(cx, "The SAML request payload is missing.");
 		return;
 	}
 	err = cu_xmlsig_redirect_parse(&rd, cx->cx_arena, q, strlen(q));
 	if (err != CU_OK || strcmp(rd.rd_param, "SAMLRequest") != 0) {
-		parse_failed(cx, err == CU_OK ? CU_ERR_INVALID : err,
-		             err == CU_ERR_TOO_LARGE ? "The SAML request is too large."
-		                                     : "Cannot decode SAML request.");
+		cu_saml_parse_failed(cx, err == CU_OK ? CU_ERR_INVALID : err,
+		                     err == CU_ERR_TOO_LARGE ? "The SAML request is too large."
+		                                             : "Cannot decode SAML request.");
 		return;
 	}
 	if ((err = cu_saml_verification_key(cx, p, &vk)) != CU_OK) {
-		unavailable_page(cx);
+		cu_saml_unavailable(cx);
 		return;
 	}
 	if (vk != NULL) {
 		if (!rd.rd_signed) {
-			bad_request(cx, ERR_NOT_SIGNED);
+			cu_saml_bad_request(cx, ERR_NOT_SIGNED);
 			return;
 		}
 		why = rd.rd_sig_alg == CU_XMLSIG_RSA_SHA1 && !cu_saml_sha1_allowed(p)
@@ -478,14 +417,14 @@ cu_saml_sso_redirect(struct cu_ctx *cx)
 		if (why != NULL || cu_xmlsig_redirect_verify(&why, &rd, vk) != 0) {
 			cu_log(CU_LOG_WARNING, "saml_signature_refused", CU_LS("reason", why),
 			       CU_LI("provider", p->sp_id));
-			bad_request(cx, ERR_BAD_SIGNATURE);
+			cu_saml_bad_request(cx, ERR_BAD_SIGNATURE);
 			return;
 		}
 	}
 	err = cu_saml_request_parse(&rq, cx->cx_arena, CU_SAML_AUTHN_REQUEST, rd.rd_xml,
 	                            rd.rd_xml_len, &why);
 	if (err != CU_OK) {
-		parse_failed(cx, err, why);
+		cu_saml_parse_failed(cx, err, why);
 		return;
 	}
 	if (check_request(cx, p, &rq, rd.rd_relay_state, &pd) != 0)
@@ -507,53 +446,53 @@ cu_saml_sso_post(struct cu_ctx *cx)
 	int bad = 0;
 	enum cu_err err;
 
-	if (provider_of(cx, &p) != 0)
+	if (cu_saml_route_provider(cx, &p) != 0)
 		return;
 	if (cx->cx_req->rq_method != CU_HTTP_POST) {
 		/* authentik answers GET here too: after a login, the request comes back this way.
 		 */
-		token = kv_one(cx->cx_req->rq_args, cx->cx_req->rq_nargs, SSO_RESUME, &bad);
+		token = cu_http_kv_one(cx->cx_req->rq_args, cx->cx_req->rq_nargs, SSO_RESUME, &bad);
 		if (token != NULL && !bad) {
 			resume(cx, p, token);
 			return;
 		}
-		bad_request(cx, "The SAML request payload is missing.");
+		cu_saml_bad_request(cx, "The SAML request payload is missing.");
 		return;
 	}
 	if (cu_http_parse_form(cx->cx_req, cx->cx_arena, &kv, &n) != CU_OK) {
-		bad_request(cx, "The request body could not be read.");
+		cu_saml_bad_request(cx, "The request body could not be read.");
 		return;
 	}
-	b64 = kv_one(kv, n, "SAMLRequest", &bad);
-	relay = kv_one(kv, n, "RelayState", &bad);
+	b64 = cu_http_kv_one(kv, n, "SAMLRequest", &bad);
+	relay = cu_http_kv_one(kv, n, "RelayState", &bad);
 	if (b64 == NULL) {
-		bad_request(cx, "The SAML request payload is missing.");
+		cu_saml_bad_request(cx, "The SAML request payload is missing.");
 		return;
 	}
 	if (bad) {
-		bad_request(cx, "A SAML parameter is repeated.");
+		cu_saml_bad_request(cx, "A SAML parameter is repeated.");
 		return;
 	}
 	err = cu_xmlsig_base64_decode(&xml, &xlen, cx->cx_arena, b64, strlen(b64),
 	                              CU_SAML_MAX_MESSAGE);
 	if (err != CU_OK) {
-		parse_failed(cx, err,
-		             err == CU_ERR_TOO_LARGE ? "The SAML request is too large."
-		                                     : "Cannot decode SAML request.");
+		cu_saml_parse_failed(cx, err,
+		                     err == CU_ERR_TOO_LARGE ? "The SAML request is too large."
+		                                             : "Cannot decode SAML request.");
 		return;
 	}
 	err = cu_saml_request_parse(&rq, cx->cx_arena, CU_SAML_AUTHN_REQUEST, xml, xlen, &why);
 	if (err != CU_OK) {
-		parse_failed(cx, err, why);
+		cu_saml_parse_failed(cx, err, why);
 		return;
 	}
 	if ((err = cu_saml_verification_key(cx, p, &vk)) != CU_OK) {
-		unavailable_page(cx);
+		cu_saml_unavailable(cx);
 		return;
 	}
 	if (vk != NULL) {
 		if (cu_xmlsig_signature(rq.sr_root) == NULL) {
-			bad_request(cx, ERR_NOT_SIGNED);
+			cu_saml_bad_request(cx, ERR_NOT_SIGNED);
 			return;
 		}
 		/* Bound to the root: everything read below was read from the signed element. */
@@ -563,7 +502,7 @@ cu_saml_sso_post(struct cu_ctx *cx)
 		if (why != NULL || cu_xmlsig_verify(&why, rq.sr_doc, rq.sr_root, "ID", vk) != 0) {
 			cu_log(CU_LOG_WARNING, "saml_signature_refused", CU_LS("reason", why),
 			       CU_LI("provider", p->sp_id));
-			bad_request(cx, ERR_BAD_SIGNATURE);
+			cu_saml_bad_request(cx, ERR_BAD_SIGNATURE);
 			return;
 		}
 	}
@@ -578,7 +517,7 @@ cu_saml_sso_init(struct cu_ctx *cx)
 	const struct cu_saml_provider *p = NULL;
 	struct pending pd;
 
-	if (provider_of(cx, &p) != 0)
+	if (cu_saml_route_provider(cx, &p) != 0)
 		return;
 	/* authentik's idp_initiated(): no request, the provider's defaults. */
 	memset(&pd, 0, sizeof(pd));
