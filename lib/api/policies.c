@@ -36,6 +36,9 @@
 
 #define PERM_VIEW_POLICY "authentik_policies.view_policy"
 #define PERM_DELETE_POLICY "authentik_policies.delete_policy"
+/* Testing runs the policy (a Lua expression, a reputation lookup) with a context the caller
+ * chooses: it needs the right to change the policy, not only to read it. */
+#define PERM_CHANGE_POLICY "authentik_policies.change_policy"
 #define EM_APP "authentik_policies_event_matcher"
 #define EM_MODEL "eventmatcherpolicy"
 #define BINDING_APP "authentik_policies"
@@ -1530,6 +1533,33 @@ cu_api_policies_kind_delete(struct cu_ctx *cx)
 
 /* ---- all/{policy_uuid}/test/ ---- */
 
+/*
+ * A test runs the policy with a context of the caller's choosing, so it needs what editing the
+ * policy needs: its kind's change permission (authentik_policies_expression.
+ * change_expressionpolicy ...) or authentik_policies.change_policy, on it or on all. Viewing it
+ * is not enough (authentik asks only view_policy). 0, or -1 having answered.
+ */
+static int
+require_change(struct cu_ctx *cx, const struct row *r)
+{
+	const struct kind *k = kind_of_type(r->rw_type);
+	const char *perm = NULL;
+	int ok;
+
+	if (r->rw_type != NULL && strcmp(r->rw_type, EM_MODEL) == 0)
+		perm = EM_APP ".change_" EM_MODEL;
+	else if (k != NULL)
+		perm = kind_perm(cx, k, "change");
+	ok = perm != NULL ? cu_auth_has_perm(cx, cx->cx_user, perm, r->rw_pk) : 0;
+	if (ok == 0)
+		return cu_api_require(cx, PERM_CHANGE_POLICY, r->rw_pk);
+	if (ok < 0) {
+		cu_ctx_fail(cx, CU_ERR_UNAVAILABLE, "The database");
+		return -1;
+	}
+	return 0;
+}
+
 void
 cu_api_policies_all_test(struct cu_ctx *cx)
 {
@@ -1545,8 +1575,8 @@ cu_api_policies_all_test(struct cu_ctx *cx)
 	struct row r;
 
 	if (cu_api_login(cx) != 0 ||
-	    row_find(cx, CU_DB_STMT_POLICIES_GET, "policy_uuid", PERM_VIEW_POLICY, &r) != 0 ||
-	    cu_api_body(cx, &body) != 0)
+	    row_load(cx, CU_DB_STMT_POLICIES_GET, cu_ctx_param(cx, "policy_uuid"), &r) != 0 ||
+	    require_change(cx, &r) != 0 || cu_api_body(cx, &body) != 0)
 		return;
 	cu_api_errors_init(&e, cx);
 	if (!json_object_object_get_ex(body, "user", &v))

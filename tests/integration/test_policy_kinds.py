@@ -247,17 +247,50 @@ def test_test_action_checks(admin, as_user):
     r = admin.post(path, {"user": admin_id(admin), "context": []})
     assert r.status_code == 400 and "context" in r.json()
     assert admin.post("policies/all/000/test/", {"user": 1}).status_code == 404
-    # Without view_policy: 403; with it but not view_user on the tested user: 400.
+    # Without change_policy: 403; with it but not view_user on the tested user: 400.
     api, me = as_user()
     assert api.post(path, {"user": me}).status_code == 403
-    api, me = as_user(object_perms=[("authentik_policies.view_policy", p["pk"])])
+    api, me = as_user(object_perms=[("authentik_policies.change_policy", p["pk"])])
     other, _ = create_user()
     r = api.post(path, {"user": other})
     assert r.status_code == 400
     api, me = as_user(perms=["authentik_core.view_user"],
-                      object_perms=[("authentik_policies.view_policy", p["pk"])])
+                      object_perms=[("authentik_policies.change_policy", p["pk"])])
     r = api.post(path, {"user": other})
     assert r.status_code == 200 and r.json()["messages"] == ["dummy"]
+
+
+def test_test_action_needs_change_permission(admin, as_user):
+    """Testing runs the policy with a context of the caller's choosing: reading it is not
+    enough, changing it is (on the object or on every policy)."""
+    p = make(admin, "expression", expression="return true")
+    path = "policies/all/%s/test/" % p["pk"]
+    view = "authentik_policies.view_policy"
+    change = "authentik_policies.change_policy"
+    for perms, object_perms in (([view], []), ([], [(view, p["pk"])])):
+        api, me = as_user(perms=perms + ["authentik_core.view_user"], object_perms=object_perms)
+        assert api.get("policies/all/%s/" % p["pk"]).status_code == 200
+        r = api.post(path, {"user": me})
+        assert r.status_code == 403, r.text
+    for perms, object_perms in (([change], []), ([], [(change, p["pk"])])):
+        api, me = as_user(perms=perms + ["authentik_core.view_user"], object_perms=object_perms)
+        r = api.post(path, {"user": me})
+        assert r.status_code == 200, r.text
+        assert r.json()["passing"] is True
+    # Editing the kind is editing the policy: its change permission is enough too.
+    kind = "authentik_policies_expression.change_expressionpolicy"
+    for perms, object_perms in (([kind], []), ([], [(kind, p["pk"])])):
+        api, me = as_user(perms=perms + ["authentik_core.view_user"], object_perms=object_perms)
+        r = api.post(path, {"user": me})
+        assert r.status_code == 200, r.text
+    # Another kind's change permission is not.
+    other_kind = "authentik_policies_dummy.change_dummypolicy"
+    api, me = as_user(perms=[other_kind, view, "authentik_core.view_user"])
+    assert api.post(path, {"user": me}).status_code == 403
+    # Another policy's change permission does not reach this one.
+    q = make(admin, "dummy", wait_min=0, wait_max=1)
+    api, me = as_user(perms=["authentik_core.view_user"], object_perms=[(change, q["pk"])])
+    assert api.post(path, {"user": me}).status_code == 403
 
 
 def test_password_policy(admin):
