@@ -4,11 +4,13 @@
  *
  * Access to an application is decided by its policy bindings, with authentik's rule for an
  * application that has none (the core_default_app_access flag, true by default): every user may
- * use it. Policies do not exist in custos yet, so no application has a binding and every active
- * user passes. The list follows authentik: it shows the applications the user may access (not
- * the ones it holds view_application on), a superuser's superuser_full_list=true shows them all,
- * and for_user= shows another user's (who needs view_user_applications on that user). Reading
- * one application, and every write, goes by RBAC as in authentik.
+ * use it. The list follows authentik: it shows the applications the user may access (not the
+ * ones it holds view_application on), each page filtered by the policy engine after paging (so
+ * a page may hold fewer rows than its size, as in authentik); a superuser's
+ * superuser_full_list=true shows them all, and for_user= shows another user's (who needs
+ * view_user_applications on that user). Only applications with enabled bindings run the
+ * engine: the page's row query says which. Reading one application, and every write, goes by
+ * RBAC as in authentik.
  */
 #include "api/applications.h"
 
@@ -64,6 +66,23 @@ static const struct cu_api_list application_list = {
     .al_from = "FROM applications a",
     .al_pk = "a.uuid::text",
     /* Visibility is by policy (see the top of this file), not by view_application. */
+    .al_view_perm = NULL,
+    .al_search = "EXISTS (SELECT 1 FROM unnest(ARRAY[a.name, a.slug, a.meta_launch_url, "
+                 "a.meta_description, a.meta_publisher, a.\"group\"]) AS f WHERE f ILIKE $%d)",
+    .al_sorts = application_sorts,
+    .al_nsorts = sizeof(application_sorts) / sizeof(application_sorts[0]),
+    .al_default_sort = "name",
+    .al_tiebreak = "a.uuid",
+    .al_filters = application_filters,
+    .al_nfilters = sizeof(application_filters) / sizeof(application_filters[0]),
+};
+
+/* The same list with what access needs after the JSON: uuid, engine mode, has bindings. */
+static const struct cu_api_list application_access_list = {
+    .al_row = CU_SQL_APPLICATION ", a.uuid::text, a.policy_engine_mode, EXISTS (SELECT 1 FROM "
+                                 "policy_bindings pb WHERE pb.target = a.uuid AND pb.enabled)",
+    .al_from = "FROM applications a",
+    .al_pk = "a.uuid::text",
     .al_view_perm = NULL,
     .al_search = "EXISTS (SELECT 1 FROM unnest(ARRAY[a.name, a.slug, a.meta_launch_url, "
                  "a.meta_description, a.meta_publisher, a.\"group\"]) AS f WHERE f ILIKE $%d)",
@@ -379,10 +398,33 @@ finish_write(struct cu_ctx *cx, int status, const char *action, const char *uuid
 	cu_api_send_row(cx, status, a.ap_res);
 }
 
+/* cu_api_keep_fn: whether the user arg may access the page's application in row. */
+static int
+may_access(struct cu_ctx *cx, const void *pgresult, int row, void *arg)
+{
+	const PGresult *res = pgresult;
+	struct cu_policy_request rq;
+	struct cu_policy_result result;
+	enum cu_err err;
+
+	if (strcmp(cu_db_value(res, row, 3), "t") != 0)
+		return 1;
+	memset(&rq, 0, sizeof(rq));
+	rq.pr_user = arg;
+	rq.pr_obj_uuid = cu_db_value(res, row, 1);
+	err = cu_policy_engine_run(cx, rq.pr_obj_uuid, cu_db_value(res, row, 2), &rq, &result);
+	if (err != CU_OK) {
+		cu_ctx_fail(cx, err, "The database");
+		return -1;
+	}
+	return result.pr_passing ? 1 : 0;
+}
+
 void
 cu_api_applications_list(struct cu_ctx *cx)
 {
 	const char *full = NULL, *for_user, *only_url;
+	struct cu_user *other;
 	struct cu_api_cond cond[2];
 	size_t ncond = 0;
 
@@ -422,16 +464,19 @@ cu_api_applications_list(struct cu_ctx *cx)
 			cu_ctx_json(cx, 400, o);
 			return;
 		}
-		/* No bindings anywhere: an active user may access every application. */
+		/* An inactive user may access nothing. */
 		if (strcmp(cu_db_value(res, 0, 0), "t") != 0)
 			cond[ncond++] = (struct cu_api_cond){"false", NULL};
-		cu_api_list_send(cx, &application_list, cond, ncond);
+		other = cu_arena_zalloc(cx->cx_arena, sizeof(*other));
+		other->us_id = strtoll(for_user, NULL, 10);
+		other->us_id_text = for_user;
+		cu_api_list_send_kept(cx, &application_access_list, cond, ncond, may_access, other);
 		return;
 	}
 	only_url = cu_http_arg(cx->cx_req, "only_with_launch_url");
 	if (only_url != NULL && strcasecmp(only_url, "true") == 0)
 		cond[ncond++] = (struct cu_api_cond){"a.meta_launch_url <> ''", NULL};
-	cu_api_list_send(cx, &application_list, cond, ncond);
+	cu_api_list_send_kept(cx, &application_access_list, cond, ncond, may_access, cx->cx_user);
 }
 
 void

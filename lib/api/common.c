@@ -545,6 +545,14 @@ void
 cu_api_list_send(struct cu_ctx *cx, const struct cu_api_list *l, const struct cu_api_cond *extra,
                  size_t nextra)
 {
+	cu_api_list_send_kept(cx, l, extra, nextra, NULL, NULL);
+}
+
+void
+cu_api_list_send_kept(struct cu_ctx *cx, const struct cu_api_list *l,
+                      const struct cu_api_cond *extra, size_t nextra, cu_api_keep_fn keep,
+                      void *keep_arg)
+{
 	struct list_query q;
 	struct cu_api_errors e;
 	struct cu_buf out;
@@ -553,7 +561,7 @@ cu_api_list_send(struct cu_ctx *cx, const struct cu_api_list *l, const struct cu
 	PGresult *res = NULL;
 	enum cu_err err;
 	size_t i;
-	int rows, r, bad;
+	int rows, r, bad, sent;
 
 	memset(&q, 0, sizeof(q));
 	cu_buf_init(&q.lq_where, 65536);
@@ -669,8 +677,14 @@ cu_api_list_send(struct cu_ctx *cx, const struct cu_api_list *l, const struct cu
 	                  page < pages ? page + 1 : 0, page > 1 ? page - 1 : 0, count, page, pages,
 	                  start, end) != 0)
 		cu_die("list response");
-	for (r = 0; r < rows; r++) {
-		if ((r > 0 && cu_buf_putc(&out, ',') != 0) ||
+	for (r = 0, sent = 0; r < rows; r++) {
+		int k = keep != NULL ? keep(cx, res, r, keep_arg) : 1;
+
+		if (k < 0)
+			goto out;
+		if (k == 0)
+			continue;
+		if ((sent++ > 0 && cu_buf_putc(&out, ',') != 0) ||
 		    cu_buf_puts(&out, cu_db_value(res, r, 0)) != 0) {
 			cu_ctx_error(cx, 500, "Response too large.");
 			goto out;

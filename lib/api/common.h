@@ -140,6 +140,17 @@ struct cu_api_list {
 void cu_api_list_send(struct cu_ctx *cx, const struct cu_api_list *l,
                       const struct cu_api_cond *extra, size_t nextra);
 
+/*
+ * cu_api_list_send, then keep(cx, pgresult, row, keep_arg) decides for each row of the page whether
+ * it is sent: 1 yes, 0 no, -1 the request fails (keep has answered). The pagination stays that
+ * of the page before filtering, as authentik filters each page of applications by policy. The
+ * row query's columns after the first (al_row may add them) are keep's.
+ */
+typedef int (*cu_api_keep_fn)(struct cu_ctx *cx, const void *pgresult, int row, void *arg);
+void cu_api_list_send_kept(struct cu_ctx *cx, const struct cu_api_list *l,
+                           const struct cu_api_cond *extra, size_t nextra, cu_api_keep_fn keep,
+                           void *keep_arg);
+
 /* Sends one object whose JSON text PostgreSQL built (column 0 of row 0) with status; 404
  * {"detail": "Not found."} when there is no row. */
 void cu_api_send_row(struct cu_ctx *cx, int status, const void *pgresult);

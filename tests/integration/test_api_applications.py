@@ -175,6 +175,40 @@ def test_list_for_user(admin, as_user):
     assert r.status_code == 200 and r.json()["pagination"]["count"] == 1
 
 
+def test_list_follows_policy_bindings(admin, as_user):
+    """An application bound to a group is listed for its members only (and for for_user=),
+    the way check_access decides; an unbound one for everybody."""
+    bound = make_app(admin)
+    free = make_app(admin)
+    group = admin.post("core/groups/", {"name": "apps-" + secrets.token_hex(4)}).json()
+    r = admin.post("policies/bindings/", {"target": bound["pk"], "group": group["pk"],
+                                          "order": 0})
+    assert r.status_code == 201, r.text
+    outsider, outsider_id = as_user()
+    member, member_id = as_user()
+    assert admin.post("core/groups/%s/add_user/" % group["pk"],
+                      {"pk": member_id}).status_code == 204
+
+    def listed(api, **params):
+        r = api.get("core/applications/", params=dict(page_size=100, **params))
+        assert r.status_code == 200, r.text
+        return {x["slug"] for x in r.json()["results"]}
+
+    for slug in (bound["slug"], free["slug"]):
+        assert slug in listed(member, search=slug)
+    assert bound["slug"] not in listed(outsider, search=bound["slug"])
+    assert free["slug"] in listed(outsider, search=free["slug"])
+    url = "core/applications/%s/check_access/" % bound["slug"]
+    assert outsider.get(url).json()["passing"] is False
+    assert member.get(url).json()["passing"] is True
+    assert bound["slug"] not in listed(admin, for_user=outsider_id, search=bound["slug"])
+    assert bound["slug"] in listed(admin, for_user=member_id, search=bound["slug"])
+    # A disabled binding binds nothing.
+    b = admin.get("policies/bindings/", params={"target": bound["pk"]}).json()["results"][0]
+    admin.patch("policies/bindings/%s/" % b["pk"], {"enabled": False})
+    assert bound["slug"] in listed(outsider, search=bound["slug"])
+
+
 def test_check_access(admin, as_user):
     a = make_app(admin)
     target, _ = create_user()
