@@ -119,9 +119,14 @@ def test_non_superuser_creates_own_token_and_may_view_its_key(as_user):
     assert api.get("core/tokens/%s/" % name).status_code == 200
     r = api.get("core/tokens/%s/view_key/" % name)
     assert r.status_code == 200 and len(r.json()["key"]) == 60
-    # Without change_token the owner may read but not change it.
+    # Without change_token the owner may read but not change it; it may delete it, as
+    # authentik's owner_field allows, but not another user's.
     assert api.patch("core/tokens/%s/" % name, {"description": "x"}).status_code == 403
-    assert api.delete("core/tokens/%s/" % name).status_code == 403
+    theirs, _, _ = make_token(other)
+    assert api.delete("core/tokens/%s/" % theirs).status_code == 404
+    assert sql("SELECT count(*) FROM tokens WHERE identifier = %s", theirs)[0][0] == 1
+    assert api.delete("core/tokens/%s/" % name).status_code == 204
+    assert api.get("core/tokens/%s/" % name).status_code == 404
 
 
 def test_superuser_creates_for_another_user(admin):
