@@ -11,6 +11,9 @@ import json
 import re
 import sys
 
+# Last path segments whose GET answers a JSON array without paging (authentik: *_list).
+UNPAGED_LISTS = {"actions", "types", "user_settings", "volume", "workers", "file"}
+
 VERSION_RE = re.compile(r'#define CU_VERSION "([^"]+)"')
 
 
@@ -19,10 +22,12 @@ def routes(src):
     methods = {"GET": ["get"], "POST": ["post"], "PUT_PATCH": ["put", "patch"], "DELETE": ["delete"],
                "CU_HTTP_PATCH": ["patch"], "GET | POST": ["get", "post"]}
     body = src[src.index("routes[] = {"):src.index("};", src.index("routes[] = {"))]
-    for m in re.finditer(r'\{\s*([A-Z_ |]+?),\s*((?:[A-Z]+\s*)?"[^"]*")\s*,\s*(\w+)', body):
+    # A path is a string, a macro and a string, or a macro alone (CRYPTO).
+    for m in re.finditer(r'\{\s*([A-Z_ |]+?),\s*((?:[A-Z_]+\s*)?"[^"]*"|[A-Z_]+)\s*,\s*(\w+)',
+                         body):
         meth, path_expr, handler = m.group(1).strip(), m.group(2), m.group(3)
-        parts = re.match(r'(?:([A-Z]+)\s*)?"([^"]*)"', path_expr)
-        path = macros.get(parts.group(1), "") + parts.group(2) if parts.group(1) else parts.group(2)
+        parts = re.match(r'(?:([A-Z_]+)\s*)?(?:"([^"]*)")?$', path_expr)
+        path = macros.get(parts.group(1), "") + (parts.group(2) or "")
         yield methods[meth], path, handler
 
 
@@ -36,8 +41,11 @@ def operation_id(method, path, detail, collections=()):
     elif detail:
         kind = {"get": "retrieve", "post": "create", "patch": "partial_update"}[method]
     else:
-        # A path with an {id}/ below it is a collection: GET lists it.
-        kind = {"get": "list" if path in collections else "retrieve", "post": "create"}[method]
+        # A path with an {id}/ below it is a collection: GET lists it; so do the unpaged lists
+        # authentik's schema calls lists.
+        listed = path in collections or path.rstrip("/").rsplit("/", 1)[-1] in UNPAGED_LISTS
+        kind = {"get": "list" if listed else "retrieve", "post": "create",
+                "delete": "destroy"}[method]
     return "%s_%s" % (base, kind) if base else kind
 
 
