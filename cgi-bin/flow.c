@@ -15,6 +15,7 @@ static const struct cu_route routes[] = {
     {CU_HTTP_GET, "/flows/-/default/authentication/", cu_flows_default_authentication, 0},
     {CU_HTTP_GET, "/flows/-/default/invalidation/", cu_flows_default_invalidation, 0},
     {CU_HTTP_GET, "/flows/-/cancel/", cu_flows_cancel, 0},
+    {CU_HTTP_GET, "/flows/-/configure/{stage_uuid}/", cu_flows_configure, 0},
 };
 
 static const struct cu_app app = {"flow", routes, sizeof(routes) / sizeof(routes[0]), NULL};

@@ -1941,3 +1941,116 @@ cu_flows_cancel(struct cu_ctx *cx)
 	                      ? next
 	                      : "/flows/-/default/invalidation/");
 }
+
+/* --- a stage's configuration flow -------------------------------------------------------- */
+
+/* 1 when s is a UUID in the lower-case form the route takes (Django's uuid converter). */
+static int
+stage_uuid_ok(const char *s)
+{
+	size_t i;
+
+	if (s == NULL || strlen(s) != 36)
+		return 0;
+	for (i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return 0;
+		} else if (!isdigit((unsigned char)s[i]) && (s[i] < 'a' || s[i] > 'f')) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* To the authentication flow, with ?next= back to here (Django's redirect_to_login). */
+static void
+to_login(struct cu_ctx *cx, const char *here)
+{
+	send_redirect(cx, cu_arena_printf(cx->cx_arena, "/flows/-/default/authentication/?next=%s",
+	                                  url_encode(cx->cx_arena, here)));
+}
+
+void
+cu_flows_configure(struct cu_ctx *cx)
+{
+	struct cu_flow_state *st = cu_arena_zalloc(cx->cx_arena, sizeof(*st));
+	struct cu_flow_exec *fx = &st->fs_fx;
+	struct json_object *seed;
+	const char *stage = cu_ctx_param(cx, "stage_uuid"), *query = cx->cx_req->rq_query;
+	const char *params[1], *here, *msg = NULL;
+	PGresult *res = NULL;
+	enum cu_err err;
+
+	st->fs_cx = cx;
+	if (!stage_uuid_ok(stage)) {
+		cu_ctx_error(cx, 404, "Not found.");
+		return;
+	}
+	/* Logged-in users only: others log in first and come back here. */
+	here = cu_arena_printf(cx->cx_arena, "/flows/-/configure/%s/%s%s", stage,
+	                       query[0] != '\0' ? "?" : "", query);
+	if (cu_sessions_cookie_sid(cx) == NULL) {
+		to_login(cx, here);
+		return;
+	}
+	if ((err = session_open(st)) != CU_OK) {
+		cu_ctx_fail(cx, err, "session");
+		return;
+	}
+	if (st->fs_user == NULL) {
+		to_login(cx, here);
+		return;
+	}
+	params[0] = stage;
+	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_STAGES_API_CONFIGURE_FLOW, 1,
+	                 params);
+	if (err != CU_OK) {
+		cu_ctx_fail(cx, err, "flow");
+		return;
+	}
+	if (PQntuples(res) != 1) {
+		cu_ctx_error(cx, 404, "Not found.");
+		return;
+	}
+	err = flow_load(st, cu_db_value(res, 0, 0));
+	if (err == CU_ERR_NOT_FOUND) {
+		cu_ctx_error(cx, 404, "Not found.");
+		return;
+	}
+	if (err != CU_OK) {
+		cu_ctx_fail(cx, err, "flow");
+		return;
+	}
+	/*
+	 * Planned now for the user as the pending user, as authentik's ConfigureFlowInitView: a
+	 * flow that does not apply to them (its authentication, its policies) is a 404, and the
+	 * plan the executor finds is this one. The page's query goes with it.
+	 */
+	fx->fx_cx = cx;
+	fx->fx_flow = &st->fs_flow;
+	fx->fx_session_user = st->fs_user;
+	fx->fx_session_key = st->fs_key;
+	fx->fx_state = st;
+	st->fs_query = query;
+	seed = cu_json_object(cx->cx_arena);
+	cu_json_set_int(seed, "pending_user", st->fs_user->us_id);
+	switch (plan_new(st, seed, NULL, 1, &msg)) {
+	case PLAN_READY:
+	case PLAN_DONE:
+		break;
+	case PLAN_DENIED:
+		cu_log(CU_LOG_INFO, "flow_configure_not_applicable",
+		       CU_LS("flow", st->fs_flow.fl_slug), CU_LS("stage", stage));
+		cu_ctx_error(cx, 404, "Not found.");
+		return;
+	case PLAN_FAIL:
+		cu_ctx_fail(cx, CU_ERR_UNAVAILABLE, "flow");
+		return;
+	}
+	if ((err = session_close(st)) != CU_OK) {
+		cu_ctx_fail(cx, err, "session");
+		return;
+	}
+	send_redirect(cx, cu_flow_interface_url(cx, st->fs_flow.fl_slug, query));
+}

@@ -212,5 +212,12 @@ void cu_flows_default_authentication(struct cu_ctx *cx);
 void cu_flows_default_invalidation(struct cu_ctx *cx);
 /* GET /flows/-/cancel/: drops the plan, 302 to an allowed ?next= or the invalidation flow. */
 void cu_flows_cancel(struct cu_ctx *cx);
+/*
+ * GET /flows/-/configure/{stage_uuid}/: plans the configure flow of a password stage for the
+ * logged-in user (the pending user) and sends them to its flow interface, query kept; 404 for
+ * no such stage or flow, or a flow that does not apply to them. Anonymous visitors go to the
+ * authentication flow with ?next= back here.
+ */
+void cu_flows_configure(struct cu_ctx *cx);
 
 #endif

@@ -1351,6 +1351,60 @@ cu_api_stages_all_types(struct cu_ctx *cx)
 	cu_ctx_json(cx, 200, arr);
 }
 
+/*
+ * The settings pages stages offer their users, as authentik's ui_user_settings: a password
+ * stage with a configure flow offers a password change. authentik lists them without asking
+ * the configure flow's policies (the user interface shows what exists); /flows/-/configure/
+ * answers 404 to a user the flow does not apply to, as authentik's ConfigureFlowInitView does.
+ */
+static const struct {
+	const char *us_type;
+	const char *us_component;
+} user_settings_kinds[] = {
+    {"passwordstage", "ak-user-settings-password"},
+};
+
+void
+cu_api_stages_all_user_settings(struct cu_ctx *cx)
+{
+	struct json_object *arr;
+	const struct kind *k;
+	PGresult *res = NULL;
+	enum cu_err err;
+	int i, n;
+	size_t j;
+
+	if (cu_api_login(cx) != 0)
+		return;
+	err =
+	    cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_STAGES_API_USER_SETTINGS, 0, NULL);
+	if (err != CU_OK) {
+		cu_ctx_fail(cx, err, "The database");
+		return;
+	}
+	arr = cu_json_array(cx->cx_arena);
+	n = PQntuples(res);
+	for (i = 0; i < n; i++) {
+		const char *uuid = cu_db_value(res, i, 0), *type = cu_db_value(res, i, 1);
+		struct json_object *o;
+
+		for (j = 0; j < NFIELDS(user_settings_kinds); j++)
+			if (strcmp(user_settings_kinds[j].us_type, type) == 0)
+				break;
+		if (j == NFIELDS(user_settings_kinds) || (k = kind_of_type(type)) == NULL)
+			continue;
+		/* authentik's key order: the stage's own two, then what the viewset adds. */
+		o = json_object_new_object();
+		cu_json_set_string(o, "title", k->kd_verbose);
+		cu_json_set_string(o, "component", user_settings_kinds[j].us_component);
+		cu_json_set_string(o, "object_uid", uuid);
+		cu_json_set_string(o, "configure_url",
+		                   cu_arena_printf(cx->cx_arena, "/flows/-/configure/%s/", uuid));
+		json_object_array_add(arr, o);
+	}
+	cu_ctx_json(cx, 200, arr);
+}
+
 void
 cu_api_stages_all_get(struct cu_ctx *cx)
 {

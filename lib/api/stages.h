@@ -12,6 +12,8 @@ void cu_api_stages_all_list(struct cu_ctx *cx);   /* GET  all/ */
 void cu_api_stages_all_types(struct cu_ctx *cx);  /* GET  all/types/ */
 void cu_api_stages_all_get(struct cu_ctx *cx);    /* GET  all/{stage_uuid}/ */
 void cu_api_stages_all_delete(struct cu_ctx *cx); /* DELETE all/{stage_uuid}/ */
+/* GET all/user_settings/: the settings pages (a password change) stages offer the user. */
+void cu_api_stages_all_user_settings(struct cu_ctx *cx);
 
 /* One kind's CRUD (identification/, password/, ..., prompt/stages/, invitation/stages/): the
  * kind is the one whose path the request is under. */

@@ -189,6 +189,17 @@
 	X(STAGES_API_INVITATION_DELETE, 1, "DELETE FROM invitations WHERE invite_uuid = $1::uuid")  \
 	X(STAGES_API_CONSENT_GET, 1, STAGES_API_CONSENT_SELECT)                                     \
 	X(STAGES_API_CONSENT_LOCK, 1, STAGES_API_CONSENT_SELECT " FOR UPDATE OF c")                 \
-	X(STAGES_API_CONSENT_DELETE, 1, "DELETE FROM user_consents WHERE id = $1::bigint")
+	X(STAGES_API_CONSENT_DELETE, 1, "DELETE FROM user_consents WHERE id = $1::bigint")          \
+	/* Stages that offer users a settings page (stages/all/user_settings/): password stages     \
+	 * whose configure_flow names a flow. Columns: 0 uuid, 1 type. */                           \
+	X(STAGES_API_USER_SETTINGS, 0,                                                              \
+	  "SELECT s.stage_uuid, s.type FROM stages s WHERE s.type = 'passwordstage' AND EXISTS "    \
+	  "(SELECT 1 FROM flows f WHERE f.flow_uuid::text = s.config ->> 'configure_flow') ORDER "  \
+	  "BY s.name, s.stage_uuid")                                                                \
+	/* The configure flow of such a stage, for /flows/-/configure/{stage_uuid}/ (lib/flows.c).  \
+	 * Columns: 0 the flow's slug. */                                                           \
+	X(STAGES_API_CONFIGURE_FLOW, 1,                                                             \
+	  "SELECT f.slug FROM stages s JOIN flows f ON f.flow_uuid::text = s.config ->> "           \
+	  "'configure_flow' WHERE s.stage_uuid = $1::uuid AND s.type = 'passwordstage'")
 
 #endif
