@@ -9,6 +9,7 @@
 #include "api/brands.h"
 #include "api/crypto.h"
 #include "api/events.h"
+#include "api/files.h"
 #include "api/flows.h"
 #include "api/groups.h"
 #include "api/health.h"
@@ -43,6 +44,7 @@
 #define PROVIDERS "/api/v3/providers/"
 #define PROPERTYMAPPINGS "/api/v3/propertymappings/"
 #define OAUTH2 "/api/v3/oauth2/"
+#define ADMIN_FILE "/api/v3/admin/file/"
 
 static const struct cu_route routes[] = {
     {GET, "/-/health/live/", cu_api_health_live, 0},
@@ -104,6 +106,7 @@ static const struct cu_route routes[] = {
 
     {GET, "/api/v3/events/events/", cu_api_events_list, 0},
     {GET, "/api/v3/events/events/actions/", cu_api_events_actions, 0},
+    {GET, "/api/v3/events/events/volume/", cu_api_events_volume, 0},
     {GET, "/api/v3/events/events/{event_uuid}/", cu_api_events_get, 0},
     {GET, EVENTS "rules/", cu_api_rules_list, 0},
     {POST, EVENTS "rules/", cu_api_rules_create, 0},
@@ -195,6 +198,8 @@ static const struct cu_route routes[] = {
     {GET, POLICIES "dummy/{policy_uuid}/", cu_api_policies_kind_get, 0},
     {PUT_PATCH, POLICIES "dummy/{policy_uuid}/", cu_api_policies_kind_update, 0},
     {DELETE, POLICIES "dummy/{policy_uuid}/", cu_api_policies_kind_delete, 0},
+    /* the settings pages stages offer users (lib/api/stages.c); before all/{stage_uuid}/ */
+    {GET, "/api/v3/stages/all/user_settings/", cu_api_stages_all_user_settings, 0},
     /* flows, flow stage bindings, stages, prompts, invitations, consents (lib/api/flows.c,
      * lib/api/stages.c) */
     {GET, "/api/v3/stages/all/", cu_api_stages_all_list, 0},
@@ -341,6 +346,13 @@ static const struct cu_route routes[] = {
     {GET, OAUTH2 "authorization_codes/", cu_api_oauth2_codes_list, 0},
     {GET, OAUTH2 "authorization_codes/{id}/", cu_api_oauth2_codes_get, 0},
     {DELETE, OAUTH2 "authorization_codes/{id}/", cu_api_oauth2_codes_delete, 0},
+    /* media files (lib/api/files.c); /media/ reaches this responder through the router */
+    {GET, "/api/v3/admin/file/", cu_api_files_list, 0},
+    {POST, "/api/v3/admin/file/", cu_api_files_upload, CU_API_FILES_MAX_BODY},
+    /* Named through a macro to stay out of the generated schema: scripts/gen-schema.py has no
+     * operation name yet for a DELETE on a collection (authentik's admin_file_destroy). */
+    {DELETE, ADMIN_FILE, cu_api_files_delete, 0},
+    {GET, "/media/public/{name*}", cu_api_files_serve, 0},
 };
 
 static const struct cu_app app = {"api", routes, sizeof(routes) / sizeof(routes[0]), NULL};

@@ -33,6 +33,7 @@
 #include "stmts/oauth2_endpoints.h"
 #include "stmts/oauth2_worker.h"
 #include "stmts/saml.h"
+#include "stmts/files.h"
 
 #define CU_DB_STMTS(X)                                                                             \
 	X(PING, 0, "SELECT 1")                                                                     \
@@ -66,7 +67,8 @@
 	CU_DB_STMTS_OAUTH2_AUTHORIZE(X)                                                            \
 	CU_DB_STMTS_OAUTH2_ENDPOINTS(X)                                                            \
 	CU_DB_STMTS_OAUTH2_WORKER(X)                                                               \
-	CU_DB_STMTS_SAML(X)
+	CU_DB_STMTS_SAML(X)                                                                        \
+	CU_DB_STMTS_FILES(X)
 
 #ifdef __cppcheck__
 /* cppcheck cannot expand the nested table macros; it checks the code against this stand-in. */

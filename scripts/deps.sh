@@ -9,7 +9,7 @@ pkgs=(
 	libfcgi-dev libpq-dev libhiredis-dev libjson-c-dev libssl-dev libargon2-dev libcrypt-dev libcmocka-dev libesmtp-dev libcurl4-openssl-dev liblua5.4-dev libzxcvbn-dev
 	libxml2-dev libxmlsec1-dev zlib1g-dev
 	# run
-	postgresql-15 redis-server lighttpd apache2 libapache2-mod-fcgid libfcgi-bin
+	postgresql-15 redis-server lighttpd lighttpd-mod-deflate apache2 libapache2-mod-fcgid libfcgi-bin
 	# test and check
 	python3 python3-pytest python3-requests python3-psycopg2 python3-argon2 python3-aiosmtpd python3-django curl openssl redis-tools
 	# SAML proof: the reference signer and a real service-provider library

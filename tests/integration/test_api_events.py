@@ -147,3 +147,83 @@ def test_pagination(admin, tag):
     assert len(r2.json()["results"]) == 1
     assert set(pks(r) + pks(r2)) == set(made)
     assert admin.get(BASE, params={"search": tag, "page": 9}).status_code == 404
+
+
+# --- volume/: events per action per UTC day
+
+
+def add_event_at(action, days_ago, user=None, client_ip="192.0.2.7", context=None):
+    """An event created days_ago days before now (UTC noon of that day, so it never straddles a
+    day boundary)."""
+    return str(sql("INSERT INTO events (action, app, context, client_ip, \"user\", created) VALUES "
+                   "(%s, 'tests', %s::jsonb, %s::inet, %s::jsonb, date_trunc('day', now() AT TIME "
+                   "ZONE 'UTC') AT TIME ZONE 'UTC' - %s * interval '1 day' + interval '12 hours') "
+                   "RETURNING event_uuid",
+                   action, json.dumps(context or {}), client_ip,
+                   json.dumps(user or {"pk": 1, "username": "someone", "email": ""}), days_ago)[0][0])
+
+
+def utc_day(days_ago):
+    return sql("SELECT to_char(date_trunc('day', now() AT TIME ZONE 'UTC') - %s * interval '1 day', "
+               "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')", days_ago)[0][0]
+
+
+def volume(api, **params):
+    r = api.get(BASE + "volume/", params=params)
+    assert r.status_code == 200, r.text
+    assert isinstance(r.json(), list)
+    return [(v["action"], v["time"], v["count"]) for v in r.json()]
+
+
+def test_volume_counts(admin, tag):
+    a, b = "custom_" + tag + "_a", "custom_" + tag + "_b"
+    # 12:00 UTC of today would be in the future before noon: today's events are made now.
+    for _ in range(3):
+        add_event(action=a)
+    add_event_at(a, 1)
+    add_event_at(a, 1)
+    add_event_at(b, 1)
+    add_event_at(a, 6)
+    add_event_at(a, 7)
+    add_event_at(a, 30)
+    got = volume(admin, actions=[a, b])
+    # Seven days by default: today and the six before it; ordered by time, then action.
+    assert got == [(a, utc_day(6), 1), (a, utc_day(1), 2), (b, utc_day(1), 1), (a, utc_day(0), 3)]
+    for v in admin.get(BASE + "volume/", params={"actions": a}).json():
+        assert set(v) == {"action", "time", "count"} and isinstance(v["count"], int)
+    assert volume(admin, actions=[a], history_days=1) == [(a, utc_day(0), 3)]
+    assert volume(admin, actions=[a], history_days=8)[0] == (a, utc_day(7), 1)
+    assert volume(admin, actions=[a], history_days=31)[0] == (a, utc_day(30), 1)
+    # Held to 1..366; not a number is refused.
+    assert volume(admin, actions=[a], history_days=0) == [(a, utc_day(0), 3)]
+    assert volume(admin, actions=[a], history_days=-5) == [(a, utc_day(0), 3)]
+    assert len(volume(admin, actions=[a], history_days=100000)) == 5
+    r = admin.get(BASE + "volume/", params={"history_days": "x"})
+    assert r.status_code == 400 and list(r.json()) == ["history_days"]
+
+
+def test_volume_filters(admin, tag):
+    act = "custom_" + tag
+    add_event(action=act, user={"pk": 9, "username": tag, "email": ""}, client_ip="198.51.100.9")
+    add_event(action=act, client_ip="198.51.100.10")
+    add_event(action=act, context={"model": {"app": "authentik_core", "model_name": "user", "pk": 4}})
+    today = utc_day(0)
+    assert volume(admin, action=tag) == [(act, today, 3)]
+    assert volume(admin, actions=act, username=tag) == [(act, today, 1)]
+    assert volume(admin, actions=act, client_ip="198.51.100.10") == [(act, today, 1)]
+    assert volume(admin, actions=act, context_model_name="user") == [(act, today, 1)]
+    assert volume(admin, action=tag, search="198.51.100.9") == [(act, today, 1)]
+    assert volume(admin, actions="custom_" + tag + "_none") == []
+
+
+def test_volume_permissions(as_user, lighttpd, tag):
+    act = "custom_" + tag
+    mine = add_event(action=act)
+    add_event(action=act)
+    nobody, _ = as_user()
+    assert volume(nobody, actions=act) == []
+    viewer, _ = as_user(perms=["authentik_events.view_event"])
+    assert volume(viewer, actions=act) == [(act, utc_day(0), 2)]
+    one, _ = as_user(object_perms=[("authentik_events.view_event", mine)])
+    assert volume(one, actions=act) == [(act, utc_day(0), 1)]
+    assert Api(lighttpd, None).get(BASE + "volume/").status_code == 401

@@ -17,6 +17,7 @@ PREFIXES = [
     "/application/saml/no-such-app/no-such-binding/",
     "/outpost.goauthentik.io/no-such-thing",
     "/-/health/no-such-probe/",
+    "/media/public/no-such-file.png",
 ]
 
 
@@ -199,3 +200,47 @@ def test_slow_body_is_read_whole(base):
 def test_many_requests_on_one_connection(base, http):
     for _ in range(200):
         assert http.get(base + "/-/health/live/").status_code == 200
+
+
+# --- the interfaces' pages: a strict Content-Security-Policy, no framing; static text compressed
+
+IF_CSP = ("default-src 'self'; img-src 'self' data: https: http:; script-src 'self'; "
+          "style-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'")
+
+
+@pytest.mark.parametrize("path", ["/if/admin/", "/if/admin/core/users", "/if/user/",
+                                  "/if/user/settings", "/if/flow/default-authentication-flow/"])
+def test_interface_headers(base, http, path):
+    r = http.get(base + path)
+    assert r.status_code == 200, path
+    assert r.headers["Content-Type"].startswith("text/html")
+    assert r.headers["Content-Security-Policy"] == IF_CSP
+    assert "form-action" not in r.headers["Content-Security-Policy"]
+    assert r.headers["X-Frame-Options"] == "DENY"
+    assert "nosniff" in r.headers["X-Content-Type-Options"]
+
+
+def test_other_paths_have_no_interface_csp(base, http):
+    for path in ("/api/v3/root/config/", "/-/health/live/", "/static/dist/flow.js", "/robots.txt"):
+        r = http.get(base + path)
+        assert "X-Frame-Options" not in r.headers, path
+        assert "frame-ancestors" not in r.headers.get("Content-Security-Policy", ""), path
+
+
+@pytest.mark.parametrize("path", ["/static/dist/flow.js", "/static/dist/flow.css",
+                                  "/if/flow/default-authentication-flow/",
+                                  "/static/dist/assets/icons/icon_left_brand.svg"])
+def test_static_text_compressed(base, http, path):
+    plain = http.get(base + path, headers={"Accept-Encoding": "identity"})
+    assert plain.status_code == 200 and "Content-Encoding" not in plain.headers
+    r = http.get(base + path, headers={"Accept-Encoding": "gzip"})
+    assert r.status_code == 200
+    assert r.headers.get("Content-Encoding") == "gzip", path
+    assert "Accept-Encoding" in r.headers.get("Vary", "")
+    # requests inflates it: the same bytes as the plain answer.
+    assert r.content == plain.content
+
+
+def test_responder_json_not_compressed(base, http):
+    r = http.get(base + "/api/v3/root/config/", headers={"Accept-Encoding": "gzip, br"})
+    assert r.status_code == 200 and "Content-Encoding" not in r.headers
