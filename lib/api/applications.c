@@ -469,7 +469,7 @@ cu_api_applications_list(struct cu_ctx *cx)
 			cond[ncond++] = (struct cu_api_cond){"false", NULL};
 		other = cu_arena_zalloc(cx->cx_arena, sizeof(*other));
 		other->us_id = strtoll(for_user, NULL, 10);
-		other->us_id_text = for_user;
+		other->us_id_text = cu_arena_printf(cx->cx_arena, "%lld", (long long)other->us_id);
 		cu_api_list_send_kept(cx, &application_access_list, cond, ncond, may_access, other);
 		return;
 	}

@@ -54,6 +54,9 @@ cu_api_login(struct cu_ctx *cx)
 		cu_ctx_error(cx, 403, "CSRF Failed: CSRF token missing or incorrect.");
 		return -1;
 	}
+	/* What an API answer holds is for this caller alone: no cache may keep it. */
+	if (cu_http_set_header(cx->cx_resp, "Cache-Control", "no-store") != 0)
+		cu_log_msg(CU_LOG_WARNING, "header_table_full", "Cache-Control not sent");
 	cx->cx_user = u;
 	return 0;
 }
