@@ -136,8 +136,17 @@
 /* The SAML providers API (lib/api/providers_saml.c). */
 #define CU_API_SAML_MAX_URL 2048       /* bytes of acs_url or sls_url (a redirect URI's) */
 #define CU_API_SAML_MAX_TEXT 4096      /* audience, issuer, default_relay_state */
-#define CU_API_SAML_MAX_PARTS 16       /* parts of an import_metadata multipart body */
-#define CU_API_SAML_MAX_PART_HEAD 8192 /* bytes of one part's headers */
-#define CU_API_SAML_MAX_BOUNDARY 70    /* RFC 2046's longest boundary */
+
+/* multipart/form-data bodies (lib/multipart.h): SAML metadata import, media uploads. */
+#define CU_MULTIPART_MAX_PARTS 16       /* parts of one body */
+#define CU_MULTIPART_MAX_PART_HEAD 8192 /* bytes of one part's headers */
+#define CU_MULTIPART_MAX_BOUNDARY 70    /* RFC 2046's longest boundary */
+
+/* Media files (lib/api/files.c). authentik allows 25 MB on disk or S3; a row is kept smaller.
+ * The upload route's body limit is the largest file plus room for the multipart framing. */
+#define CU_API_FILES_MAX_SIZE (5 * 1024 * 1024) /* bytes of one file */
+#define CU_API_FILES_MAX_BODY (CU_API_FILES_MAX_SIZE + 256 * 1024)
+#define CU_API_FILES_MAX_NAME 1024 /* bytes of a name (authentik's) */
+#define CU_API_FILES_MAX_PART 255  /* bytes of each '/'-separated part of a name */
 
 #endif

@@ -8,12 +8,12 @@
 #include <libxml/tree.h>
 
 #include "api/common.h"
-#include "api/providers_saml.h"
 #include "db.h"
 #include "../events.h" /* lib/api/events.h is the API module */
 #include "http.h"
 #include "json.h"
 #include "log.h"
+#include "multipart.h"
 #include "server.h"
 #include "xmlsig.h"
 
@@ -205,24 +205,10 @@ cu_api_files_list(struct cu_ctx *cx)
 	cu_api_send_row(cx, 200, res);
 }
 
-/* The one part named name; NULL when absent (a repeated field: its last, as Django's
- * QueryDict gives). */
-static const struct cu_api_multipart_part *
-part_named(const struct cu_api_multipart_part *parts, size_t n, const char *name)
-{
-	const struct cu_api_multipart_part *p = NULL;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(parts[i].mp_name, name) == 0)
-			p = &parts[i];
-	return p;
-}
-
 /* A text part's value with surrounding blanks dropped (DRF's CharField trims), arena-owned;
  * NULL when the part is a file or holds a NUL byte. */
 static const char *
-part_text(struct cu_ctx *cx, const struct cu_api_multipart_part *p)
+part_text(struct cu_ctx *cx, const struct cu_multipart_part *p)
 {
 	const char *s;
 	size_t n;
@@ -262,8 +248,8 @@ bytea_hex(struct cu_ctx *cx, const char *data, size_t len)
 void
 cu_api_files_upload(struct cu_ctx *cx)
 {
-	const struct cu_api_multipart_part *file_p, *name_p, *usage_p;
-	struct cu_api_multipart_part *parts = NULL;
+	const struct cu_multipart_part *file_p, *name_p, *usage_p;
+	struct cu_multipart_part *parts = NULL;
 	const char *why = NULL, *name = NULL, *mime, *params[3];
 	struct cu_api_errors e;
 	PGresult *res = NULL;
@@ -279,18 +265,18 @@ cu_api_files_upload(struct cu_ctx *cx)
 		                             cx->cx_req->rq_content_type));
 		return;
 	}
-	if (cu_api_multipart_parse(cx->cx_arena, cx->cx_req->rq_content_type,
-	                           cx->cx_req->rq_body != NULL ? cx->cx_req->rq_body : "",
-	                           cx->cx_req->rq_body_len, &parts, &n, &why) != CU_OK) {
+	if (cu_multipart_parse(cx->cx_arena, cx->cx_req->rq_content_type,
+	                       cx->cx_req->rq_body != NULL ? cx->cx_req->rq_body : "",
+	                       cx->cx_req->rq_body_len, &parts, &n, &why) != CU_OK) {
 		cu_ctx_error(cx, 400,
 		             cu_arena_printf(cx->cx_arena, "Multipart form parse error - %s", why));
 		return;
 	}
 	/* FileUploadSerializer: file required; name and usage optional. */
 	cu_api_errors_init(&e, cx);
-	file_p = part_named(parts, n, "file");
-	name_p = part_named(parts, n, "name");
-	usage_p = part_named(parts, n, "usage");
+	file_p = cu_multipart_field(parts, n, "file");
+	name_p = cu_multipart_field(parts, n, "name");
+	usage_p = cu_multipart_field(parts, n, "usage");
 	if (file_p == NULL)
 		cu_api_error(&e, "file", "No file was submitted.");
 	else if (file_p->mp_filename == NULL)

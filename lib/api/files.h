@@ -8,16 +8,10 @@
 
 #include <stddef.h>
 
+#include "bounds.h" /* CU_API_FILES_* */
+
 struct cu_arena;
 struct cu_ctx;
-
-/* Largest file accepted, in bytes (authentik allows 25 MB on disk or S3; a row is kept smaller).
- * The upload route's body limit is this plus room for the multipart framing. */
-#define CU_API_FILES_MAX_SIZE (5 * 1024 * 1024)
-#define CU_API_FILES_MAX_BODY (CU_API_FILES_MAX_SIZE + 256 * 1024)
-/* authentik's limits on a name and on each '/'-separated part of it. */
-#define CU_API_FILES_MAX_NAME 1024
-#define CU_API_FILES_MAX_PART 255
 
 void cu_api_files_list(struct cu_ctx *cx);   /* GET    admin/file/?usage=&search= */
 void cu_api_files_upload(struct cu_ctx *cx); /* POST   admin/file/ (multipart: file, name, usage) */

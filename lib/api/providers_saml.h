@@ -27,22 +27,4 @@ void cu_api_providers_saml_import(struct cu_ctx *cx);
 /* The Attributes and NameID the provider would send the caller or ?for_user=. */
 void cu_api_providers_saml_preview_user(struct cu_ctx *cx);
 
-/* One part of a multipart/form-data body (RFC 7578). */
-struct cu_api_multipart_part {
-	const char *mp_name;     /* the form field's name */
-	const char *mp_filename; /* NULL when the part is not a file */
-	const char *mp_data;     /* the part's bytes, NUL-terminated (may hold NULs) */
-	size_t mp_len;
-};
-
-/*
- * Parses body as multipart/form-data with the boundary of content_type (the Content-Type
- * header's value). At most CU_API_SAML_MAX_PARTS parts, CU_API_SAML_MAX_PART_HEAD bytes of
- * headers each; every part names a field. CU_OK with *out (arena-owned, in body order);
- * CU_ERR_INVALID with *why (a literal for the error) otherwise.
- */
-enum cu_err cu_api_multipart_parse(struct cu_arena *a, const char *content_type, const char *body,
-                                   size_t len, struct cu_api_multipart_part **out, size_t *nout,
-                                   const char **why) __attribute__((warn_unused_result));
-
 #endif

@@ -1,5 +1,5 @@
 /*
- * The multipart/form-data parser of import_metadata (cu_api_multipart_parse). Input: the
+ * The multipart/form-data parser of the API's uploads (cu_multipart_parse). Input: the
  * Content-Type header value up to the first newline, then the body.
  */
 #include <stddef.h>
@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/providers_saml.h"
 #include "arena.h"
 #include "bounds.h"
+#include "multipart.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -17,7 +17,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct cu_arena a;
-	struct cu_api_multipart_part *parts = NULL;
+	struct cu_multipart_part *parts = NULL;
 	const char *nl = memchr(data, '\n', size), *why = NULL, *ctype, *body;
 	size_t n = 0, blen, i, total = 0;
 	enum cu_err err;
@@ -28,16 +28,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ctype = cu_arena_strndup(&a, (const char *)data, (size_t)(nl - (const char *)data));
 	body = nl + 1;
 	blen = size - (size_t)(nl + 1 - (const char *)data);
-	err = cu_api_multipart_parse(&a, ctype, body, blen, &parts, &n, &why);
+	err = cu_multipart_parse(&a, ctype, body, blen, &parts, &n, &why);
 	if (err != CU_OK) {
 		if (why == NULL || n != 0 || parts != NULL)
 			abort();
 		goto out;
 	}
-	if (n > CU_API_SAML_MAX_PARTS || (n > 0 && parts == NULL))
+	if (n > CU_MULTIPART_MAX_PARTS || (n > 0 && parts == NULL))
 		abort();
 	for (i = 0; i < n; i++) {
-		const struct cu_api_multipart_part *p = &parts[i];
+		const struct cu_multipart_part *p = &parts[i];
 
 		/* Every part names a field; its bytes are a NUL-terminated copy of the body's. */
 		if (p->mp_name == NULL || p->mp_name[0] == '\0' || p->mp_data == NULL ||
