@@ -134,8 +134,8 @@
 #define CU_SAML_MAX_ATTRS (256 * 1024)  /* bytes of all attribute values of one assertion */
 
 /* The SAML providers API (lib/api/providers_saml.c). */
-#define CU_API_SAML_MAX_URL 2048       /* bytes of acs_url or sls_url (a redirect URI's) */
-#define CU_API_SAML_MAX_TEXT 4096      /* audience, issuer, default_relay_state */
+#define CU_API_SAML_MAX_URL 2048  /* bytes of acs_url or sls_url (a redirect URI's) */
+#define CU_API_SAML_MAX_TEXT 4096 /* audience, issuer, default_relay_state */
 
 /* multipart/form-data bodies (lib/multipart.h): SAML metadata import, media uploads. */
 #define CU_MULTIPART_MAX_PARTS 16       /* parts of one body */
