@@ -6,65 +6,27 @@
 // checks that nothing scrolls sideways; server strings carry an HTML payload that must show
 // up as text and never run.
 import { execFileSync } from 'node:child_process';
-import { pbkdf2Sync, randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 
-import { chromium } from 'playwright-core';
+import {
+	BASE, sql, createUser, makeRunner, assert, newPage, waitFor, checkPage, shot, login,
+} from './harness.mjs';
 
-const BASE = process.env.CU_BROWSER_BASE;
-const OUT = process.env.CU_BROWSER_OUT || 'build/test-output/browser';
-const CHROMIUM = process.env.CU_BROWSER_CHROMIUM || '/usr/bin/chromium';
 const REDIS_SOCKET = process.env.CU_BROWSER_REDIS_SOCKET || '';
 // "name=port ..." for every router of the stack; each gets a smoke test of its own.
 const ROUTERS = (process.env.CU_BROWSER_ROUTERS || '').split(/\s+/).filter(Boolean)
 	.map((r) => r.split('='));
-const TIMEOUT = Number(process.env.CU_BROWSER_TIMEOUT_MS || 15000);
-const WIDTH = 360;
-
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 // Assigning window.__xss is what the payload does if it ever runs.
 const XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>';
+const { test, run } = makeRunner();
 
-if (!BASE) {
-	console.error('browser: CU_BROWSER_BASE is not set; run tests/browser/run.sh STATE_DIR');
-	process.exit(2);
-}
-mkdirSync(OUT, { recursive: true });
-
-// --- PostgreSQL through psql: values go in as psql variables, quoted by psql (:'name') -----
-
-function sql(query, vars = {}) {
-	const args = ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1'];
-	for (const [k, v] of Object.entries(vars))
-		args.push('-v', `${k}=${v}`);
-	const out = execFileSync('psql', args, { input: query, encoding: 'utf8', timeout: 30000 });
-	return out.split('\n').filter((l) => l !== '');
-}
+// --- PostgreSQL and Redis ------------------------------------------------------------------
 
 function redisDel(key) {
 	if (!REDIS_SOCKET)
 		return;
 	execFileSync('redis-cli', ['-s', REDIS_SOCKET, '--no-auth-warning', 'DEL', key],
 	    { encoding: 'utf8', timeout: 10000 });
-}
-
-// A password hash custos verifies (Django's pbkdf2_sha256 encoding, as a database taken over
-// from authentik holds); the login then also goes through the upgrade to argon2id.
-function djangoHash(password) {
-	const salt = randomBytes(12).toString('hex');
-	const iterations = 20000;
-	const dk = pbkdf2Sync(password, salt, iterations, 32, 'sha256').toString('base64');
-	return `pbkdf2_sha256$${iterations}$${salt}$${dk}`;
-}
-
-function createUser(username, password, extra = {}) {
-	const rows = sql(`INSERT INTO users (username, name, email, type, path, password)
-		VALUES (:'u', :'n', :'e', 'internal', 'users', :'p') RETURNING id;`,
-	    { u: username, n: extra.name || username, e: extra.email || `${username}@example.com`,
-	      p: djangoHash(password) });
-	return rows[0];
 }
 
 // A flow with its stages bound in order: stages = [{type, config, prompts?}].
@@ -95,100 +57,14 @@ function createFlow(slug, { title, designation, authentication = 'none', layout 
 	});
 }
 
-// --- a tiny runner ------------------------------------------------------------------------
-
-const tests = [];
-function test(name, fn) {
-	tests.push({ name, fn });
-}
-
-function assert(cond, message) {
-	if (!cond)
-		throw new Error(message);
-}
-
-function slugOf(name) {
-	return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
-}
-
-async function newPage(browser, t, base = BASE) {
-	const context = await browser.newContext({ viewport: { width: WIDTH, height: 780 },
-		baseURL: base, locale: 'en-US' });
-	context.setDefaultTimeout(TIMEOUT);
-	// The HTML pages get a strict policy; the API and assets pass through untouched.
-	await context.route(/\/if\/[^?]*(\?.*)?$/, async (route) => {
-		if (route.request().resourceType() !== 'document')
-			return route.continue();
-		const resp = await route.fetch({ maxRedirects: 0 });
-		return route.fulfill({ response: resp,
-			headers: { ...resp.headers(), 'content-security-policy': CSP } });
-	});
-	const page = await context.newPage();
-	page.on('pageerror', (e) => t.problems.push(`uncaught error in the page: ${e.message}`));
-	page.on('console', (m) => {
-		const text = m.text();
-		if (/Content Security Policy/i.test(text))
-			t.problems.push(`CSP violation: ${text}`);
-		else if (m.type() === 'error')
-			t.log.push(`console: ${text}`);
-	});
-	page.on('dialog', (d) => {
-		t.problems.push(`unexpected dialog: ${d.message()}`);
-		d.dismiss().catch(() => {});
-	});
-	t.pages.push(page);
-	return page;
-}
-
-// Waits until the flow page shows component (and is not waiting for the server).
-async function waitFor(page, component) {
-	try {
-		await page.waitForSelector(`#ak-flow[data-component="${component}"] #ak-flow-card[aria-busy="false"]`);
-	} catch (e) {
-		const shown = await page.evaluate(() => {
-			const root = document.getElementById('ak-flow');
-			const body = document.getElementById('ak-flow-body');
-			return root ? `${root.dataset.component}: ${body ? body.innerText.slice(0, 300) : ''}` : document.title;
-		}).catch(() => '(page gone)');
-		throw new Error(`expected ${component} at ${page.url()}, the page shows ${shown}`);
-	}
-}
-
-async function checkPage(page, what) {
-	const state = await page.evaluate(() => ({
-		xss: window.__xss === 1,
-		scroll: document.documentElement.scrollWidth,
-		focus: document.activeElement ? document.activeElement.id || document.activeElement.tagName : null
-	}));
-	assert(!state.xss, `${what}: a server string ran as script`);
-	assert(state.scroll <= WIDTH, `${what}: the page is ${state.scroll} px wide at ${WIDTH} px`);
-	return state;
-}
-
-async function shot(page, name) {
-	await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
-}
-
-// Logs in through default-authentication-flow with the keyboard only.
-async function login(page, username, password, next) {
-	const q = next ? `?next=${encodeURIComponent(next)}` : '';
-	await page.goto(`/if/flow/default-authentication-flow/${q}`);
-	await waitFor(page, 'ak-stage-identification');
-	const st = await checkPage(page, 'identification');
-	assert(st.focus === 'ak-identifier-input', `the username field is not focused (${st.focus})`);
-	await page.keyboard.type(username);
-	await page.keyboard.press('Enter');
-	await waitFor(page, 'ak-stage-password');
-	const st2 = await checkPage(page, 'password');
-	assert(st2.focus === 'ak-stage-password-input', `the password field is not focused (${st2.focus})`);
-	await page.keyboard.type(password);
-	await page.keyboard.press('Enter');
-}
-
+// The user page has loaded and its header names who is logged in (the name, else the username).
 async function userPageShows(page, username) {
-	await page.waitForSelector('#ak-user[aria-busy="false"]');
-	const text = await page.locator('#ak-user-body').innerText();
-	assert(text.includes(username), `the user page does not show ${username}: "${text}"`);
+	await page.waitForSelector('main[aria-busy="false"]');
+	const me = await (await page.request.get('/api/v3/core/users/me/')).json();
+	assert(me.user && me.user.username === username, `logged in as ${me.user && me.user.username}, not ${username}`);
+	const shown = me.user.name || me.user.username;
+	const text = await page.getByRole('banner').innerText();
+	assert(text.includes(shown), `the user page does not show who is logged in (${shown}): "${text}"`);
 }
 
 // --- the tests ------------------------------------------------------------------------------
@@ -207,18 +83,18 @@ function setup() {
 }
 
 test('password login lands where next says', async (t) => {
-	const page = await newPage(t.browser, t);
+	const page = await newPage(t);
 	await login(page, loginUser, PASSWORD, '/if/user/?from=login');
 	await page.waitForURL(/\/if\/user\/\?from=login$/);
 	await userPageShows(page, loginUser);
 	await checkPage(page, 'user page');
-	const name = await page.locator('.ak-user-name').innerText();
+	const name = await page.getByRole('banner').innerText();
 	assert(name.includes('<img src=x'), `the user's name is not shown as text: "${name}"`);
 	await shot(page, t.slug);
 });
 
 test('brand and flow info from the server', async (t) => {
-	const page = await newPage(t.browser, t);
+	const page = await newPage(t);
 	await page.goto('/if/flow/default-authentication-flow/');
 	await waitFor(page, 'ak-stage-identification');
 	const label = await page.locator('label[for="ak-identifier-input"]').innerText();
@@ -246,7 +122,7 @@ test('brand and flow info from the server', async (t) => {
 });
 
 test('wrong password shows the error next to the field', async (t) => {
-	const page = await newPage(t.browser, t);
+	const page = await newPage(t);
 	await page.goto('/if/flow/default-authentication-flow/');
 	await waitFor(page, 'ak-stage-identification');
 	await page.fill('#ak-identifier-input', loginUser);
@@ -299,7 +175,7 @@ test('enrollment with prompt fields', async (t) => {
 			{ type: 'userloginstage', config: {} }
 		]
 	});
-	const page = await newPage(t.browser, t);
+	const page = await newPage(t);
 	await page.goto(`/if/flow/${slug}/?next=${encodeURIComponent('/if/user/?from=enroll')}`);
 	await waitFor(page, 'ak-stage-prompt');
 	const title = await page.locator('#ak-flow-title').innerText();
@@ -359,7 +235,7 @@ test('consent screen', async (t) => {
 			{ type: 'consentstage', config: { mode: 'always_require' } }
 		]
 	});
-	const page = await newPage(t.browser, t);
+	const page = await newPage(t);
 	const target = `/if/flow/${slug}/?next=${encodeURIComponent('/if/user/?from=consent')}`;
 	await login(page, loginUser, PASSWORD, target);
 	await page.waitForURL((u) => u.pathname === `/if/flow/${slug}/`);
@@ -415,7 +291,7 @@ test('every prompt field type reaches the server', async (t) => {
 			{ type: 'dummystage', config: {} }
 		]
 	});
-	const page = await newPage(t.browser, t);
+	const page = await newPage(t);
 	await page.goto(`/if/flow/${slug}/`);
 	await waitFor(page, 'ak-stage-prompt');
 	await checkPage(page, 'all fields');
@@ -458,7 +334,7 @@ test('access denied shows the message as text', async (t) => {
 	const slug = `bt-deny-${RUN}`;
 	createFlow(slug, { title: 'Closed', designation: 'authentication',
 		stages: [{ type: 'denystage', config: { deny_message: `Go away ${XSS}` } }] });
-	const page = await newPage(t.browser, t);
+	const page = await newPage(t);
 	await page.goto(`/if/flow/${slug}/`);
 	await waitFor(page, 'ak-stage-access-denied');
 	const text = await page.locator('#ak-flow-body [role=alert]').innerText();
@@ -480,7 +356,7 @@ test('inline password, links and remember me', async (t) => {
 				enrollment_flow: flows['default-enrollment-flow'], recovery_flow: flows['default-recovery-flow'] } },
 			{ type: 'userloginstage', config: { remember_me_offset: 'days=30' } }
 		] });
-	const page = await newPage(t.browser, t);
+	const page = await newPage(t);
 	await page.goto(`/if/flow/${slug}/?next=${encodeURIComponent('/if/user/')}`);
 	await waitFor(page, 'ak-stage-identification');
 	const label = await page.locator('label[for="ak-identifier-input"]').innerText();
@@ -511,24 +387,24 @@ test('inline password, links and remember me', async (t) => {
 });
 
 test('logout', async (t) => {
-	const page = await newPage(t.browser, t);
+	const page = await newPage(t);
 	await login(page, loginUser, PASSWORD, '/if/user/');
 	await page.waitForURL(/\/if\/user\/$/);
 	await userPageShows(page, loginUser);
-	await page.click('#ak-logout');
+	await page.getByRole('link', { name: 'Log out' }).click();
 	await page.waitForURL((u) => !u.pathname.startsWith('/if/flow/') && !u.pathname.startsWith('/flows/'));
 	const me = await page.request.get('/api/v3/core/users/me/');
 	assert(me.status() === 403 || me.status() === 401, `still logged in after logout (${me.status()})`);
 	await page.goto('/if/user/');
-	await page.waitForSelector('#ak-user[aria-busy="false"]');
-	const text = await page.locator('#ak-user-body').innerText();
+	await page.waitForSelector('main[aria-busy="false"]');
+	const text = await page.getByRole('main').innerText();
 	assert(/not logged in/i.test(text), `the user page says "${text}" after logout`);
 	await checkPage(page, 'logged out');
 	await shot(page, t.slug);
 });
 
 test('unknown flow', async (t) => {
-	const page = await newPage(t.browser, t);
+	const page = await newPage(t);
 	await page.goto(`/if/flow/no-such-flow-${RUN}/`);
 	await page.waitForSelector('#ak-flow-card[aria-busy="false"]');
 	const text = await page.locator('#ak-flow-body').innerText();
@@ -544,7 +420,7 @@ test('a redirect is followed only to a web address', async (t) => {
 		stages: [{ type: 'redirectstage', config: { mode: 'static', target_static: '/if/user/?from=redirect' } }] });
 	createFlow(bad, { title: 'Away', designation: 'authentication',
 		stages: [{ type: 'redirectstage', config: { mode: 'static', target_static: 'javascript:window.__xss=1' } }] });
-	const page = await newPage(t.browser, t);
+	const page = await newPage(t);
 	await page.goto(`/if/flow/${good}/`);
 	await page.waitForURL(/\/if\/user\/\?from=redirect$/);
 	await page.goto(`/if/flow/${bad}/`);
@@ -560,7 +436,7 @@ test('a failing stage shows the flow error with its request id', async (t) => {
 	const slug = `bt-error-${RUN}`;
 	createFlow(slug, { title: 'Broken', designation: 'authentication',
 		stages: [{ type: 'dummystage', config: { throw_error: true } }] });
-	const page = await newPage(t.browser, t);
+	const page = await newPage(t);
 	await page.goto(`/if/flow/${slug}/`);
 	await waitFor(page, 'ak-stage-flow-error');
 	const text = await page.locator('#ak-flow-body').innerText();
@@ -570,7 +446,7 @@ test('a failing stage shows the flow error with its request id', async (t) => {
 });
 
 test('recovery asks for the mail to be read', async (t) => {
-	const page = await newPage(t.browser, t);
+	const page = await newPage(t);
 	await page.goto('/if/flow/default-recovery-flow/');
 	await waitFor(page, 'ak-stage-identification');
 	const intro = await page.locator('#ak-flow-body').innerText();
@@ -585,7 +461,7 @@ test('recovery asks for the mail to be read', async (t) => {
 });
 
 test('not you? starts over, and one answer is sent once', async (t) => {
-	const page = await newPage(t.browser, t);
+	const page = await newPage(t);
 	let posts = 0;
 	page.on('request', (r) => {
 		if (r.method() === 'POST' && r.url().includes('/api/v3/flows/executor/'))
@@ -611,7 +487,7 @@ test('not you? starts over, and one answer is sent once', async (t) => {
 for (const [router, port] of ROUTERS) {
 	test(`the interfaces through ${router}`, async (t) => {
 		const base = `http://127.0.0.1:${port}`;
-		const page = await newPage(t.browser, t, base);
+		const page = await newPage(t, { base });
 		await page.goto(`${base}/if/flow/default-authentication-flow/?next=%2Fif%2Fuser%2F`);
 		await waitFor(page, 'ak-stage-identification');
 		for (const [path, type] of [['/static/dist/flow.js', 'javascript'], ['/static/dist/flow.css', 'text/css'],
@@ -621,8 +497,8 @@ for (const [router, port] of ROUTERS) {
 			    `${path}: ${r.status()} ${r.headers()['content-type']}`);
 		}
 		await page.goto(`${base}/if/user/`);
-		await page.waitForSelector('#ak-user[aria-busy="false"]');
-		assert(await page.locator('#ak-login-link').isVisible(), 'the user page offers no login when logged out');
+		await page.waitForSelector('main[aria-busy="false"]');
+		assert(await page.getByRole('link', { name: 'Log in' }).isVisible(), 'the user page offers no login when logged out');
 		await checkPage(page, router);
 		await shot(page, t.slug);
 	});
@@ -630,46 +506,4 @@ for (const [router, port] of ROUTERS) {
 
 // --- run ----------------------------------------------------------------------------------
 
-async function main() {
-	let failed = 0;
-	try {
-		setup();
-	} catch (e) {
-		console.error(`browser: setup failed: ${e.message}`);
-		return 1;
-	}
-	const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true,
-		args: ['--no-sandbox', '--disable-dev-shm-usage'] });
-	try {
-		for (const tc of tests) {
-			const t = { name: tc.name, slug: slugOf(tc.name), browser, pages: [], problems: [], log: [] };
-			const started = Date.now();
-			let error = null;
-			try {
-				await tc.fn(t);
-			} catch (e) {
-				error = e;
-			}
-			if (!error && t.problems.length > 0)
-				error = new Error(t.problems.join('; '));
-			if (error) {
-				failed += 1;
-				console.log(`not ok - ${tc.name}: ${error.message}`);
-				for (const line of t.log)
-					console.log(`    ${line}`);
-				for (const [i, p] of t.pages.entries())
-					await p.screenshot({ path: join(OUT, `${t.slug}-failed-${i}.png`), fullPage: true }).catch(() => {});
-			} else {
-				console.log(`ok - ${tc.name} (${Date.now() - started} ms)`);
-			}
-			for (const p of t.pages)
-				await p.context().close().catch(() => {});
-		}
-	} finally {
-		await browser.close();
-	}
-	console.log(`browser: ${tests.length - failed} of ${tests.length} passed; screenshots in ${OUT}`);
-	return failed ? 1 : 0;
-}
-
-process.exitCode = await main();
+process.exitCode = await run(setup);

@@ -7,46 +7,20 @@
 // As in flow.test.mjs: every /if/ page gets a strict Content-Security-Policy (with the client's
 // origin as a form-action, as a deployment using form_post would allow), the width is 360 px,
 // and a payload that ran anywhere (this origin or the client's) fails the test.
-import { execFileSync } from 'node:child_process';
-import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 
-import { chromium } from 'playwright-core';
+import {
+	BASE, XSS, sql, djangoHash, makeRunner, assert, newPage as harnessPage, waitFor, shot,
+} from './harness.mjs';
 
-const BASE = process.env.CU_BROWSER_BASE;
-const OUT = process.env.CU_BROWSER_OUT || 'build/test-output/browser';
-const CHROMIUM = process.env.CU_BROWSER_CHROMIUM || '/usr/bin/chromium';
-const TIMEOUT = Number(process.env.CU_BROWSER_TIMEOUT_MS || 15000);
 const WIDTH = 360;
+
 // The client: a loopback address with nothing listening; the test answers for it.
 const RP = 'http://127.0.0.1:9';
 const CB = `${RP}/cb`;
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	`connect-src 'self'; form-action 'self' ${RP}; base-uri 'none'; frame-ancestors 'none'`;
-const XSS = '"><img src=x onerror="window.__xss=1"><script>window.__xss=1</script>';
-
-if (!BASE) {
-	console.error('browser: CU_BROWSER_BASE is not set; run tests/browser/run.sh STATE_DIR');
-	process.exit(2);
-}
-mkdirSync(OUT, { recursive: true });
-
-// --- PostgreSQL through psql (values as psql variables, quoted by psql) ---------------------
-
-function sql(query, vars = {}) {
-	const args = ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1'];
-	for (const [k, v] of Object.entries(vars))
-		args.push('-v', `${k}=${v}`);
-	const out = execFileSync('psql', args, { input: query, encoding: 'utf8', timeout: 30000 });
-	return out.split('\n').filter((l) => l !== '');
-}
-
-function djangoHash(password) {
-	const salt = randomBytes(12).toString('hex');
-	const dk = pbkdf2Sync(password, salt, 20000, 32, 'sha256').toString('base64');
-	return `pbkdf2_sha256$20000$${salt}$${dk}`;
-}
+const { test, run } = makeRunner({ name: 'oauth2' });
 
 const RUN = randomBytes(4).toString('hex');
 const PASSWORD = `Correct-${randomBytes(6).toString('hex')}`;
@@ -84,31 +58,17 @@ function codeRow(code) {
 	return rows.length ? rows[0].split(' ') : null;
 }
 
-// --- runner --------------------------------------------------------------------------------
-
-const tests = [];
-function test(name, fn) {
-	tests.push({ name, fn });
-}
-
-function assert(cond, message) {
-	if (!cond)
-		throw new Error(message);
-}
-
-function slugOf(name) {
-	return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
-}
+// --- pages ---------------------------------------------------------------------------------
 
 function b64url(buf) {
 	return Buffer.from(buf).toString('base64').replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
-// A browser context whose client (RP) requests are answered here and recorded.
-async function newPage(browser, t) {
-	const context = await browser.newContext({ viewport: { width: WIDTH, height: 780 },
-		baseURL: BASE, locale: 'en-US' });
-	context.setDefaultTimeout(TIMEOUT);
+// A page of harness.mjs whose client (RP) requests are answered here and recorded, and where a
+// server string that runs as script is noticed wherever it runs.
+async function newPage(t) {
+	const page = await harnessPage(t, { csp: CSP });
+	const context = page.context();
 	const rp = [];
 	await context.exposeBinding('__xssHit', () => t.problems.push('a server string ran as script'));
 	await context.addInitScript(() => Object.defineProperty(window, '__xss', {
@@ -116,38 +76,12 @@ async function newPage(browser, t) {
 			window.__xssHit();
 		}
 	}));
-	await context.route(/\/if\/[^?]*(\?.*)?$/, async (route) => {
-		if (route.request().resourceType() !== 'document')
-			return route.continue();
-		const resp = await route.fetch({ maxRedirects: 0 });
-		return route.fulfill({ response: resp, headers: { ...resp.headers(), 'content-security-policy': CSP } });
-	});
 	await context.route(`${RP}/**`, (route) => {
 		const req = route.request();
 		rp.push({ url: req.url(), method: req.method(), body: req.postData() });
 		return route.fulfill({ status: 200, contentType: 'text/html', body: '<p id="rp">client</p>' });
 	});
-	const page = await context.newPage();
-	page.on('pageerror', (e) => t.problems.push(`uncaught error in the page: ${e.message}`));
-	page.on('console', (m) => {
-		if (/Content Security Policy/i.test(m.text()))
-			t.problems.push(`CSP violation: ${m.text()}`);
-	});
-	t.pages.push(page);
 	return { page, rp };
-}
-
-async function waitFor(page, component) {
-	try {
-		await page.waitForSelector(`#ak-flow[data-component="${component}"] #ak-flow-card[aria-busy="false"]`);
-	} catch (e) {
-		const shown = await page.evaluate(() => {
-			const root = document.getElementById('ak-flow');
-			const body = document.getElementById('ak-flow-body');
-			return root ? `${root.dataset.component}: ${body ? body.innerText.slice(0, 300) : ''}` : document.title;
-		}).catch(() => '(page gone)');
-		throw new Error(`expected ${component} at ${page.url()}, the page shows ${shown}`);
-	}
 }
 
 async function checkWidth(page, what) {
@@ -193,7 +127,7 @@ function setup() {
 }
 
 test('code flow: log in, and the code reaches the client', async (t) => {
-	const { page, rp } = await newPage(t.browser, t);
+	const { page, rp } = await newPage(t);
 	const verifier = b64url(randomBytes(48));
 	const challenge = b64url(createHash('sha256').update(verifier).digest());
 	const nonce = `n-${RUN}`;
@@ -202,7 +136,7 @@ test('code flow: log in, and the code reaches the client', async (t) => {
 	await page.goto(url);
 	await page.waitForURL(/\/if\/flow\/default-authentication-flow\//);
 	await checkWidth(page, 'login for the client');
-	await shot(page, `${t.slug}-login`);
+	await shot(page, `oauth2-${t.slug}-login`);
 	await logIn(page, implicitApp.name);
 	const got = new URL((await arrived(page, rp)).url);
 	assert(got.origin + got.pathname === CB, `the client got ${got}`);
@@ -227,7 +161,7 @@ test('code flow: log in, and the code reaches the client', async (t) => {
 });
 
 test('form_post posts itself to the client with the values intact', async (t) => {
-	const { page, rp } = await newPage(t.browser, t);
+	const { page, rp } = await newPage(t);
 	const state = `s ${XSS} & ünïcode`;
 	await page.goto(authorizeUrl(implicitApp, { response_mode: 'form_post', state }));
 	await logIn(page, implicitApp.name);
@@ -240,7 +174,7 @@ test('form_post posts itself to the client with the values intact', async (t) =>
 });
 
 test('consent screen, then the code; not asked twice', async (t) => {
-	const { page, rp } = await newPage(t.browser, t);
+	const { page, rp } = await newPage(t);
 	await page.goto(authorizeUrl(explicitApp, { scope: 'openid email profile' }));
 	await logIn(page, explicitApp.name);
 	await waitFor(page, 'ak-stage-consent');
@@ -248,7 +182,7 @@ test('consent screen, then the code; not asked twice', async (t) => {
 	assert(text.includes(`You're about to sign into ${explicitApp.name}.`), `consent reads "${text}"`);
 	assert(text.includes('Email address') && text.includes('General Profile Information'), `consent reads "${text}"`);
 	await checkWidth(page, 'consent');
-	await shot(page, t.slug);
+	await shot(page, `oauth2-${t.slug}`);
 	await page.getByRole('button', { name: 'Continue' }).click();
 	const got = new URL((await arrived(page, rp)).url);
 	assert(got.searchParams.get('code'), `the client got ${got}`);
@@ -260,7 +194,7 @@ test('consent screen, then the code; not asked twice', async (t) => {
 });
 
 test('an unregistered redirect URI gets an error page, not a redirect', async (t) => {
-	const { page, rp } = await newPage(t.browser, t);
+	const { page, rp } = await newPage(t);
 	for (const uri of [`${RP}/other`, `${RP}@evil.example/cb`, 'javascript:window.__xss=1']) {
 		const resp = await page.goto(authorizeUrl(implicitApp, { redirect_uri: uri, state: XSS }));
 		assert(resp.status() === 400, `${uri}: status ${resp.status()}`);
@@ -272,11 +206,11 @@ test('an unregistered redirect URI gets an error page, not a redirect', async (t
 	assert(resp.status() === 400 && /Client ID Error/.test(await page.locator('body').innerText()), 'unknown client');
 	assert(rp.length === 0, `the client was called: ${JSON.stringify(rp)}`);
 	await checkWidth(page, 'error page');
-	await shot(page, t.slug);
+	await shot(page, `oauth2-${t.slug}`);
 });
 
 test('device code: the entry page, then the confirmation', async (t) => {
-	const { page } = await newPage(t.browser, t);
+	const { page } = await newPage(t);
 	const flow = `bt-device-${RUN}`;
 	const flowUuid = sql(`INSERT INTO flows (name, slug, title, designation, authentication)
 		VALUES (:'f', :'f', 'Device code', 'stage_configuration', 'require_authenticated') RETURNING flow_uuid;`,
@@ -293,13 +227,13 @@ test('device code: the entry page, then the confirmation', async (t) => {
 		await logIn(page, null);
 		await waitFor(page, 'ak-provider-oauth2-device-code');
 		await checkWidth(page, 'device code');
-		await shot(page, `${t.slug}-entry`);
+		await shot(page, `oauth2-${t.slug}-entry`);
 		await page.keyboard.type(dev.user_code);
 		await page.keyboard.press('Enter');
 		await waitFor(page, 'ak-provider-oauth2-device-code-finish');
 		const text = await page.locator('#ak-flow-body').innerText();
 		assert(/successfully authenticated your device/.test(text), `the finish page reads "${text}"`);
-		await shot(page, `${t.slug}-finish`);
+		await shot(page, `oauth2-${t.slug}-finish`);
 		const digest = createHash('sha256').update(dev.device_code).digest('hex');
 		const bound = sql(`SELECT user_id FROM oauth2_device_tokens WHERE device_code_digest = :'d';`, { d: digest });
 		assert(bound[0] === userId, `the device token is bound to ${bound[0]}`);
@@ -311,50 +245,6 @@ test('device code: the entry page, then the confirmation', async (t) => {
 	}
 });
 
-async function shot(page, name) {
-	await page.screenshot({ path: join(OUT, `oauth2-${name}.png`), fullPage: true });
-}
-
 // --- run --------------------------------------------------------------------------------------
 
-async function main() {
-	let failed = 0;
-	try {
-		setup();
-	} catch (e) {
-		console.error(`oauth2: setup failed: ${e.message}`);
-		return 1;
-	}
-	const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true,
-		args: ['--no-sandbox', '--disable-dev-shm-usage'] });
-	try {
-		for (const tc of tests) {
-			const t = { name: tc.name, slug: slugOf(tc.name), browser, pages: [], problems: [] };
-			const started = Date.now();
-			let error = null;
-			try {
-				await tc.fn(t);
-			} catch (e) {
-				error = e;
-			}
-			if (!error && t.problems.length > 0)
-				error = new Error(t.problems.join('; '));
-			if (error) {
-				failed += 1;
-				console.log(`not ok - oauth2: ${tc.name}: ${error.message}`);
-				for (const [i, p] of t.pages.entries())
-					await p.screenshot({ path: join(OUT, `oauth2-${t.slug}-failed-${i}.png`), fullPage: true }).catch(() => {});
-			} else {
-				console.log(`ok - oauth2: ${tc.name} (${Date.now() - started} ms)`);
-			}
-			for (const p of t.pages)
-				await p.context().close().catch(() => {});
-		}
-	} finally {
-		await browser.close();
-	}
-	console.log(`oauth2: ${tests.length - failed} of ${tests.length} passed; screenshots in ${OUT}`);
-	return failed ? 1 : 0;
-}
-
-process.exitCode = await main();
+process.exitCode = await run(setup);

@@ -394,7 +394,7 @@ test('device code entry', async (t) => {
 });
 
 test('the user page: who is logged in, or a way to log in', async (t) => {
-	for (const [status, me] of [[200, { user: { username: 'ada', name: `Ada ${XSS}`, email: 'ada@example.com', avatar: JS_URL } }],
+	for (const [status, me] of [[200, { user: { pk: 7, username: 'ada', name: `Ada ${XSS}`, email: 'ada@example.com', avatar: JS_URL } }],
 		[403, { detail: 'Authentication credentials were not provided.' }]]) {
 		const context = await t.browser.newContext({ viewport: { width: WIDTH, height: 780 }, baseURL: t.base });
 		await context.route('**/api/v3/core/users/me/', (route) => route.fulfill({ status, json: me }));
@@ -402,14 +402,17 @@ test('the user page: who is logged in, or a way to log in', async (t) => {
 		const page = await context.newPage();
 		t.pages.push(page);
 		page.on('pageerror', (e) => t.problems.push(`uncaught error in the page: ${e.message}`));
-		await page.goto('/if/user/');
-		await page.waitForSelector('#ak-user[aria-busy="false"]');
-		const text = await page.locator('#ak-user-body').innerText();
+		// The profile shows the email; the header, who is logged in.
+		await page.goto(status === 200 ? '/if/user/#/settings/profile' : '/if/user/');
+		await page.waitForSelector('main[aria-busy="false"]');
+		const header = await page.getByRole('banner').innerText();
+		const text = `${header}\n${await page.getByRole('main').innerText()}`;
 		const st = await page.evaluate(() => ({ xss: window.__xss === 1, img: document.querySelectorAll('img[src="x"]').length,
 			width: document.documentElement.scrollWidth }));
 		assert(!st.xss && st.img === 0 && st.width <= WIDTH, `user page unsafe: ${JSON.stringify(st)}`);
 		if (status === 200) {
-			assert(text.includes('ada@example.com') && text.includes('Ada <img src=x'), `user page reads "${text}"`);
+			assert(header.includes('Ada <img src=x'), `the header reads "${header}"`);
+			assert(text.includes('ada@example.com'), `user page reads "${text}"`);
 			const logout = await page.getByRole('link', { name: 'Log out' }).getAttribute('href');
 			assert(logout === '/flows/-/default/invalidation/', `logout link ${logout}`);
 			await urlsAreSafe(page, 'user page');

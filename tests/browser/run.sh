@@ -1,7 +1,8 @@
 #!/bin/bash
-# Browser tests of the flow interface (htdocs/if/flow/): Debian's headless Chromium, driven by
-# playwright-core: render.test.mjs (each component, from fixed challenges) and flow.test.mjs
-# (real flows against a stack that scripts/stack.sh started).
+# Browser tests of the web interfaces: Debian's headless Chromium, driven by playwright-core:
+# render.test.mjs (each flow component, from fixed challenges), flow.test.mjs and oauth2.test.mjs
+# (real flows against a stack that scripts/stack.sh started), admin.test.mjs (the admin
+# interface) and user.test.mjs (the user interface) against the same stack.
 #
 #   tests/browser/run.sh STATE_DIR
 #
@@ -54,4 +55,6 @@ status=0
 node "$HERE/render.test.mjs" || status=1
 node "$HERE/flow.test.mjs" || status=1
 node "$HERE/oauth2.test.mjs" || status=1
+node "$HERE/admin.test.mjs" || status=1
+node "$HERE/user.test.mjs" || status=1
 exit $status
