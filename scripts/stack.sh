@@ -432,7 +432,8 @@ start)
 	cat <<MSG
 custos is up.
   URL:    http://127.0.0.1:$first/   (health: http://127.0.0.1:$first/-/health/ready/)
-  log in: http://127.0.0.1:$first/if/flow/default-authentication-flow/   (as akadmin)
+  admin:  http://127.0.0.1:$first/if/admin/   (log in as akadmin)
+  user:   http://127.0.0.1:$first/if/user/
   router: $routers
   logs:   $LOG/
   config: $S/custos.conf
