@@ -17,6 +17,7 @@
 #include "json.h"
 #include "log.h"
 #include "mem.h"
+#include "multipart.h"
 #include "server.h"
 #include "sessions.h"
 
@@ -72,6 +73,29 @@ cu_api_require(struct cu_ctx *cx, const char *perm, const char *object_pk)
 	}
 	if (!ok) {
 		cu_ctx_error(cx, 403, "You do not have permission to perform this action.");
+		return -1;
+	}
+	return 0;
+}
+
+int
+cu_api_form_body(struct cu_ctx *cx, struct cu_multipart_part **parts, size_t *n)
+{
+	const struct cu_http_request *rq = cx->cx_req;
+	const char *why = NULL;
+
+	if (strncasecmp(rq->rq_content_type, "multipart/form-data", 19) != 0) {
+		cu_ctx_error(cx, 415,
+		             cu_arena_printf(cx->cx_arena,
+		                             "Unsupported media type \"%.64s\" in request.",
+		                             rq->rq_content_type));
+		return -1;
+	}
+	if (cu_multipart_parse(cx->cx_arena, rq->rq_content_type,
+	                       rq->rq_body != NULL ? rq->rq_body : "", rq->rq_body_len, parts, n,
+	                       &why) != CU_OK) {
+		cu_ctx_error(cx, 400,
+		             cu_arena_printf(cx->cx_arena, "Multipart form parse error - %s", why));
 		return -1;
 	}
 	return 0;

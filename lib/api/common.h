@@ -31,6 +31,11 @@ int cu_api_require(struct cu_ctx *cx, const char *perm, const char *object_pk);
  * error", not an object) or 415 (not application/json). An empty body is an empty object. */
 int cu_api_body(struct cu_ctx *cx, struct json_object **out);
 
+/* The body as multipart/form-data parts (lib/multipart.h, arena-owned, in body order): 0, or
+ * -1 having answered 415 (another type) or 400 ("Multipart form parse error - ..."). */
+struct cu_multipart_part;
+int cu_api_form_body(struct cu_ctx *cx, struct cu_multipart_part **parts, size_t *n);
+
 /* DRF's validation error shape: {"field": ["message"], "non_field_errors": ["message"]}. */
 struct cu_api_errors {
 	struct json_object *ae_obj; /* arena-owned */

@@ -258,20 +258,8 @@ cu_api_files_upload(struct cu_ctx *cx)
 
 	if (cu_api_login(cx) != 0 || cu_api_require(cx, PERM_MANAGE, NULL) != 0)
 		return;
-	if (strncasecmp(cx->cx_req->rq_content_type, "multipart/form-data", 19) != 0) {
-		cu_ctx_error(cx, 415,
-		             cu_arena_printf(cx->cx_arena,
-		                             "Unsupported media type \"%.64s\" in request.",
-		                             cx->cx_req->rq_content_type));
+	if (cu_api_form_body(cx, &parts, &n) != 0)
 		return;
-	}
-	if (cu_multipart_parse(cx->cx_arena, cx->cx_req->rq_content_type,
-	                       cx->cx_req->rq_body != NULL ? cx->cx_req->rq_body : "",
-	                       cx->cx_req->rq_body_len, &parts, &n, &why) != CU_OK) {
-		cu_ctx_error(cx, 400,
-		             cu_arena_printf(cx->cx_arena, "Multipart form parse error - %s", why));
-		return;
-	}
 	/* FileUploadSerializer: file required; name and usage optional. */
 	cu_api_errors_init(&e, cx);
 	file_p = cu_multipart_field(parts, n, "file");

@@ -774,20 +774,8 @@ cu_api_providers_saml_import(struct cu_ctx *cx)
 	if (cu_api_login(cx) != 0 || cu_api_require(cx, PERM_SAML("add"), NULL) != 0 ||
 	    cu_api_require(cx, CRYPTO_APP ".add_certificatekeypair", NULL) != 0)
 		return;
-	if (strncasecmp(cx->cx_req->rq_content_type, "multipart/form-data", 19) != 0) {
-		cu_ctx_error(cx, 415,
-		             cu_arena_printf(cx->cx_arena,
-		                             "Unsupported media type \"%.64s\" in request.",
-		                             cx->cx_req->rq_content_type));
+	if (cu_api_form_body(cx, &all, &n) != 0)
 		return;
-	}
-	if (cu_multipart_parse(cx->cx_arena, cx->cx_req->rq_content_type,
-	                       cx->cx_req->rq_body != NULL ? cx->cx_req->rq_body : "",
-	                       cx->cx_req->rq_body_len, &all, &n, &why) != CU_OK) {
-		cu_ctx_error(cx, 400,
-		             cu_arena_printf(cx->cx_arena, "Multipart form parse error - %s", why));
-		return;
-	}
 	parts = all;
 	/* SAMLProviderImportSerializer, every field's error at once. */
 	cu_api_errors_init(&e, cx);
