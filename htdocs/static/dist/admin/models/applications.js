@@ -151,7 +151,6 @@ register({
 	pk: 'slug',
 	/* Admins see every application, not only those their own policies let them use. */
 	query: { superuser_full_list: true },
-	display: (row) => row.name,
 	search: true,
 	ordering: 'name',
 	columns: [

@@ -97,8 +97,6 @@ register({
 	nav: 'System', order: 30,
 	title: 'Certificates', singular: 'Certificate-Key Pair',
 	endpoint: ENDPOINT,
-	pk: 'pk',
-	display: (row) => row.name,
 	search: true,
 	ordering: 'name',
 	columns: [

@@ -60,7 +60,6 @@ register({
 	nav: NAV, order: 10,
 	title: 'Event Logs', singular: 'Event',
 	endpoint: 'events/events/',
-	pk: 'pk',
 	display: (row) => `${actionLabel(row.action)}${row.user && row.user.username ? ` by ${row.user.username}` : ''}`,
 	search: true,
 	ordering: '-created',
@@ -102,8 +101,6 @@ register({
 	nav: NAV, order: 20,
 	title: 'Notification Rules', singular: 'Notification Rule',
 	endpoint: 'events/rules/',
-	pk: 'pk',
-	display: (row) => row.name,
 	search: true,
 	ordering: 'name',
 	columns: [
@@ -159,8 +156,6 @@ register({
 	nav: NAV, order: 30,
 	title: 'Notification Transports', singular: 'Notification Transport',
 	endpoint: 'events/transports/',
-	pk: 'pk',
-	display: (row) => row.name,
 	search: true,
 	ordering: 'name',
 	columns: [

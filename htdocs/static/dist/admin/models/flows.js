@@ -247,7 +247,6 @@ register({
 	title: 'Flows', singular: 'Flow',
 	endpoint: 'flows/instances/',
 	pk: 'slug',
-	display: (row) => row.name,
 	search: true,
 	ordering: 'slug',
 	columns: [
@@ -312,8 +311,6 @@ register({
 	nav: NAV, order: 30,
 	title: 'Prompts', singular: 'Prompt',
 	endpoint: 'stages/prompt/prompts/',
-	pk: 'pk',
-	display: (row) => row.name,
 	search: true,
 	ordering: 'field_key',
 	columns: [
@@ -385,8 +382,6 @@ register({
 	nav: NAV, order: 40,
 	title: 'Invitations', singular: 'Invitation',
 	endpoint: 'stages/invitation/invitations/',
-	pk: 'pk',
-	display: (row) => row.name,
 	search: true,
 	ordering: '-expires',
 	columns: [

@@ -346,8 +346,6 @@ register({
 	nav: 'Customization', order: 10,
 	title: 'Policies', singular: 'Policy',
 	endpoint: 'policies/all/',
-	pk: 'pk',
-	display: (row) => row.name,
 	search: true,
 	ordering: 'name',
 	columns: [
@@ -376,7 +374,6 @@ const scores = {
 	id: 'policies/reputation/scores',
 	title: 'Reputation Scores', singular: 'Reputation Score',
 	endpoint: 'policies/reputation/scores/',
-	pk: 'pk',
 	display: (row) => (row.identifier ? `user ${row.identifier}` : `IP ${row.ip}`),
 	create: false, edit: false, remove: true,
 	columns: [

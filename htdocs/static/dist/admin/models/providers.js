@@ -287,8 +287,6 @@ register({
 	nav: 'Applications', order: 20,
 	title: 'Providers', singular: 'Provider',
 	endpoint: 'providers/all/',
-	pk: 'pk',
-	display: (row) => row.name,
 	search: true,
 	ordering: 'name',
 	columns: [
@@ -348,8 +346,6 @@ register({
 	nav: 'Applications', order: 30,
 	title: 'Property Mappings', singular: 'Property Mapping',
 	endpoint: 'propertymappings/all/',
-	pk: 'pk',
-	display: (row) => row.name,
 	search: true,
 	ordering: 'name',
 	columns: [

@@ -241,8 +241,6 @@ register({
 	nav: NAV, order: 40,
 	title: 'Roles', singular: 'Role',
 	endpoint: 'rbac/roles/',
-	pk: 'pk',
-	display: (row) => row.name,
 	search: true,
 	ordering: 'name',
 	columns: [
@@ -263,7 +261,6 @@ register({
 	title: 'Permissions', singular: 'Permission',
 	endpoint: 'rbac/permissions/',
 	pk: 'id',
-	display: (row) => row.name,
 	search: true,
 	ordering: 'name',
 	create: false, edit: false, remove: false,

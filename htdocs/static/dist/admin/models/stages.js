@@ -183,8 +183,6 @@ register({
 	nav: NAV, order: 20,
 	title: 'Stages', singular: 'Stage',
 	endpoint: 'stages/all/',
-	pk: 'pk',
-	display: (row) => row.name,
 	search: true,
 	ordering: 'name',
 	columns: [
