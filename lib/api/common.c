@@ -568,48 +568,23 @@ like_pattern(struct cu_ctx *cx, const char *term)
 	return p;
 }
 
-void
-cu_api_list_send(struct cu_ctx *cx, const struct cu_api_list *l, const struct cu_api_cond *extra,
-                 size_t nextra)
+/* l's conditions for this request into q: who may see which rows, its filters, extra and the
+ * search. 0, or -1 having answered (400 for a bad filter value or search, 503). */
+static int
+list_conditions(struct cu_ctx *cx, const struct cu_api_list *l, const struct cu_api_cond *extra,
+                size_t nextra, struct list_query *q)
 {
-	cu_api_list_send_kept(cx, l, extra, nextra, NULL, NULL);
-}
-
-void
-cu_api_list_send_kept(struct cu_ctx *cx, const struct cu_api_list *l,
-                      const struct cu_api_cond *extra, size_t nextra, cu_api_keep_fn keep,
-                      void *keep_arg)
-{
-	struct list_query q;
 	struct cu_api_errors e;
-	struct cu_buf out;
-	long long page = 1, size = API_PAGE_SIZE, count = 0, pages, start, end, v;
-	const char *arg, *search, *sql;
-	PGresult *res = NULL;
-	enum cu_err err;
+	const char *search;
 	size_t i;
-	int rows, r, bad, sent;
+	int r, bad;
 
-	memset(&q, 0, sizeof(q));
-	cu_buf_init(&q.lq_where, 65536);
-	cu_buf_init(&out, CU_HTTP_MAX_RESPONSE_BODY);
 	cu_api_errors_init(&e, cx);
-
-	if ((arg = cu_http_arg(cx->cx_req, "page")) != NULL) {
-		if (parse_long(arg, &page) != 0 || page < 1 || page > 1000000000) {
-			cu_ctx_error(cx, 404, "Invalid page.");
-			goto out;
-		}
-	}
-	if ((arg = cu_http_arg(cx->cx_req, "page_size")) != NULL && parse_long(arg, &v) == 0 &&
-	    v > 0)
-		size = v > API_MAX_PAGE_SIZE ? API_MAX_PAGE_SIZE : v;
-
 	/* Visibility: the model permission shows every row, else the objects it covers. */
 	r = l->al_view_perm == NULL ? 1 : cu_auth_has_perm(cx, cx->cx_user, l->al_view_perm, NULL);
 	if (r < 0) {
 		cu_ctx_fail(cx, CU_ERR_UNAVAILABLE, "The database");
-		goto out;
+		return -1;
 	}
 	if (!r && l->al_view_perm != NULL) {
 		const char *cond =
@@ -623,7 +598,7 @@ cu_api_list_send_kept(struct cu_ctx *cx, const struct cu_api_list *l,
 		              "%s = m.me OR %s IN (SELECT user_perm_objects(m.me, '%s')))",
 		              l->al_owner, l->al_pk, l->al_view_perm);
 
-		if (add_cond(&q, cond, cx->cx_user->us_id_text) != 0)
+		if (add_cond(q, cond, cx->cx_user->us_id_text) != 0)
 			cu_die("list conditions");
 	}
 	for (i = 0; i < l->al_nfilters; i++) {
@@ -633,26 +608,87 @@ cu_api_list_send_kept(struct cu_ctx *cx, const struct cu_api_list *l,
 			cu_api_error(&e, l->al_filters[i].af_param, "Enter a valid value.");
 			continue;
 		}
-		if (val != NULL && add_cond(&q, l->al_filters[i].af_sql, val) != 0)
+		if (val != NULL && add_cond(q, l->al_filters[i].af_sql, val) != 0)
 			cu_die("list conditions");
 	}
 	if (cu_api_errors_any(&e)) {
 		cu_api_errors_send(cx, &e);
-		goto out;
+		return -1;
 	}
 	for (i = 0; i < nextra; i++)
-		if (add_cond(&q, extra[i].ac_sql, extra[i].ac_value) != 0)
+		if (add_cond(q, extra[i].ac_sql, extra[i].ac_value) != 0)
 			cu_die("list conditions");
 	search = cu_http_arg(cx->cx_req, "search");
 	if (search != NULL && search[0] != '\0' && l->al_search != NULL) {
 		if (strlen(search) > API_MAX_SEARCH) {
 			cu_api_error(&e, "search", "Ensure this value has at most 256 characters.");
 			cu_api_errors_send(cx, &e);
-			goto out;
+			return -1;
 		}
-		if (add_cond(&q, l->al_search, like_pattern(cx, search)) != 0)
+		if (add_cond(q, l->al_search, like_pattern(cx, search)) != 0)
 			cu_die("list conditions");
 	}
+	return 0;
+}
+
+int
+cu_api_list_where(struct cu_ctx *cx, const struct cu_api_list *l, const struct cu_api_cond *extra,
+                  size_t nextra, const char **where, const char ***params, int *n)
+{
+	struct list_query q;
+	int rc;
+
+	memset(&q, 0, sizeof(q));
+	cu_buf_init(&q.lq_where, 65536);
+	rc = list_conditions(cx, l, extra, nextra, &q);
+	if (rc == 0) {
+		*where = q.lq_where.bf_ptr != NULL
+		             ? cu_arena_strndup(cx->cx_arena, q.lq_where.bf_ptr, q.lq_where.bf_len)
+		             : "";
+		*params = cu_arena_alloc(cx->cx_arena, (size_t)(q.lq_n + 1) * sizeof(**params));
+		memcpy(*params, q.lq_params, (size_t)q.lq_n * sizeof(**params));
+		*n = q.lq_n;
+	}
+	cu_buf_free(&q.lq_where);
+	return rc;
+}
+
+void
+cu_api_list_send(struct cu_ctx *cx, const struct cu_api_list *l, const struct cu_api_cond *extra,
+                 size_t nextra)
+{
+	cu_api_list_send_kept(cx, l, extra, nextra, NULL, NULL);
+}
+
+void
+cu_api_list_send_kept(struct cu_ctx *cx, const struct cu_api_list *l,
+                      const struct cu_api_cond *extra, size_t nextra, cu_api_keep_fn keep,
+                      void *keep_arg)
+{
+	struct list_query q;
+	struct cu_buf out;
+	long long page = 1, size = API_PAGE_SIZE, count = 0, pages, start, end, v;
+	const char *arg, *sql;
+	PGresult *res = NULL;
+	enum cu_err err;
+	int rows, r, sent;
+
+	memset(&q, 0, sizeof(q));
+	cu_buf_init(&q.lq_where, 65536);
+	cu_buf_init(&out, CU_HTTP_MAX_RESPONSE_BODY);
+
+	if ((arg = cu_http_arg(cx->cx_req, "page")) != NULL) {
+		if (parse_long(arg, &page) != 0 || page < 1 || page > 1000000000) {
+			cu_ctx_error(cx, 404, "Invalid page.");
+			goto out;
+		}
+	}
+	if ((arg = cu_http_arg(cx->cx_req, "page_size")) != NULL && parse_long(arg, &v) == 0 &&
+	    v > 0)
+		size = v > API_MAX_PAGE_SIZE ? API_MAX_PAGE_SIZE : v;
+
+	if (list_conditions(cx, l, extra, nextra, &q) != 0)
+		goto out;
 	/* The count first, over the conditions alone: PostgreSQL counts from an index without
 	 * building a single row, where a window count over the page query would build them all
 	 * (and a search, matched by its trigram index here, would lead the planner to walk the

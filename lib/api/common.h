@@ -146,6 +146,17 @@ void cu_api_list_send(struct cu_ctx *cx, const struct cu_api_list *l,
                       const struct cu_api_cond *extra, size_t nextra);
 
 /*
+ * The conditions a list of l applies to this request (who may see which rows, its filters,
+ * extra and the search), for a statement over the same rows that is no page: events/volume/
+ * counts them per day. *where is " AND ..." over l->al_from's aliases ("" for none), its
+ * placeholders $1..$*n bound to (*params)[0..*n); both arena-owned. 0, or -1 having answered
+ * (400 for a bad filter value or search, 503).
+ */
+int cu_api_list_where(struct cu_ctx *cx, const struct cu_api_list *l,
+                      const struct cu_api_cond *extra, size_t nextra, const char **where,
+                      const char ***params, int *n);
+
+/*
  * cu_api_list_send, then keep(cx, pgresult, row, keep_arg) decides for each row of the page whether
  * it is sent: 1 yes, 0 no, -1 the request fails (keep has answered). The pagination stays that
  * of the page before filtering, as authentik filters each page of applications by policy. The

@@ -161,69 +161,16 @@ cu_api_events_actions(struct cu_ctx *cx)
 
 #define VOLUME_DEFAULT_DAYS 7
 #define VOLUME_MAX_DAYS 366
-#define VOLUME_MAX_SEARCH 256
-#define VOLUME_MAX_PARAMS 16
 
-/* Events per action per UTC day since the start of the day history_days - 1 days ago; the range
- * on e.created is a constant of the statement, so the (created, event_uuid) index serves it. */
+/* Events per action per UTC day since the start of the day history_days - 1 days ago (its
+ * placeholder comes after the list's conditions); the range on e.created is a constant of the
+ * statement, so the (created, event_uuid) index serves it. The list's conditions follow. */
 #define VOLUME_SELECT                                                                              \
 	"SELECT coalesce(json_agg(json_build_object('action', v.action, 'time', to_char(v.day, "   \
 	"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), 'count', v.n) ORDER BY v.day, v.action), '[]')::text " \
 	"FROM (SELECT date_trunc('day', e.created AT TIME ZONE 'UTC') AS day, e.action, count(*) " \
 	"AS n FROM events e WHERE e.created >= (date_trunc('day', now() AT TIME ZONE 'UTC') - "    \
-	"($1::int - 1) * interval '1 day') AT TIME ZONE 'UTC'"
-#define VOLUME_GROUP " GROUP BY 1, 2) v"
-/* What the list shows a user without the model permission: the events it holds view_event on.
- * The model permission is looked up once (an InitPlan), not per row. */
-#define VOLUME_VISIBLE                                                                             \
-	"((SELECT user_has_perm($%d::bigint, '" VIEW_PERM "', '')) OR e.event_uuid::text IN "      \
-	"(SELECT user_perm_objects($%d::bigint, '" VIEW_PERM "')))"
-
-struct volume_query {
-	struct cu_buf vq_sql;
-	const char *vq_params[VOLUME_MAX_PARAMS];
-	int vq_n;
-};
-
-/* Appends " AND " + cond with every "%d" in it replaced by the next placeholder, bound to value.
- * cond is a constant of this file, so this is no printf on outside text. */
-static void
-volume_cond(struct volume_query *q, const char *cond, const char *value)
-{
-	const char *d;
-
-	if (q->vq_n >= VOLUME_MAX_PARAMS)
-		cu_die("volume parameters");
-	q->vq_params[q->vq_n++] = value;
-	if (cu_buf_puts(&q->vq_sql, " AND ") != 0)
-		cu_die("volume query");
-	while ((d = strstr(cond, "%d")) != NULL) {
-		if (cu_buf_append(&q->vq_sql, cond, (size_t)(d - cond)) != 0 ||
-		    cu_buf_printf(&q->vq_sql, "%d", q->vq_n) != 0)
-			cu_die("volume query");
-		cond = d + 2;
-	}
-	if (cu_buf_puts(&q->vq_sql, cond) != 0)
-		cu_die("volume query");
-}
-
-/* "%term%" for ILIKE, with the pattern characters of term escaped. */
-static const char *
-volume_like(struct cu_ctx *cx, const char *term)
-{
-	size_t n = strlen(term), i, j = 0;
-	char *p = cu_arena_alloc(cx->cx_arena, n * 2 + 3);
-
-	p[j++] = '%';
-	for (i = 0; i < n; i++) {
-		if (term[i] == '%' || term[i] == '_' || term[i] == '\\')
-			p[j++] = '\\';
-		p[j++] = term[i];
-	}
-	p[j++] = '%';
-	p[j] = '\0';
-	return p;
-}
+	"($%d::int - 1) * interval '1 day') AT TIME ZONE 'UTC'%s GROUP BY 1, 2) v"
 
 /* history_days: DRF's IntegerField, then held to 1..VOLUME_MAX_DAYS (authentik caps it too).
  * 0 with *days, or -1 when not an integer. */
@@ -258,62 +205,32 @@ volume_days(const char *arg, long long *days)
 void
 cu_api_events_volume(struct cu_ctx *cx)
 {
-	const struct cu_http_request *req = cx->cx_req;
-	struct volume_query q;
+	const char *where = NULL, **params = NULL, **all;
 	struct cu_api_errors e;
 	PGresult *res = NULL;
-	const char *search;
 	long long days;
 	enum cu_err err;
-	size_t i, k;
+	int n = 0;
 
 	if (cu_api_login(cx) != 0)
 		return;
-	memset(&q, 0, sizeof(q));
-	cu_buf_init(&q.vq_sql, 65536);
-	cu_api_errors_init(&e, cx);
-	if (volume_days(cu_http_arg(req, "history_days"), &days) != 0)
+	if (volume_days(cu_http_arg(cx->cx_req, "history_days"), &days) != 0) {
+		cu_api_errors_init(&e, cx);
 		cu_api_error(&e, "history_days", "A valid integer is required.");
-	search = cu_http_arg(req, "search");
-	if (search != NULL && strlen(search) > VOLUME_MAX_SEARCH)
-		cu_api_error(&e, "search", "Ensure this value has at most 256 characters.");
-	if (cu_api_errors_any(&e)) {
 		cu_api_errors_send(cx, &e);
-		goto out;
+		return;
 	}
-	if (cu_buf_puts(&q.vq_sql, VOLUME_SELECT) != 0)
-		cu_die("volume query");
-	q.vq_params[q.vq_n++] = cu_arena_printf(cx->cx_arena, "%lld", days);
-	if (!cx->cx_user->us_is_superuser)
-		volume_cond(&q, VOLUME_VISIBLE, cx->cx_user->us_id_text);
-	for (i = 0; i < sizeof(events_filters) / sizeof(events_filters[0]); i++) {
-		const struct cu_api_filter *f = &events_filters[i];
-		const char *v = cu_http_arg(req, f->af_param);
-
-		if (v == NULL)
-			continue;
-		if (f->af_type == CU_API_F_TEXT_ANY) {
-			const char **vals =
-			    cu_arena_alloc(cx->cx_arena, req->rq_nargs * sizeof(*vals));
-			size_t nv = 0;
-
-			for (k = 0; k < req->rq_nargs; k++)
-				if (strcmp(req->rq_args[k].kv_key, f->af_param) == 0)
-					vals[nv++] = req->rq_args[k].kv_val;
-			v = cu_api_pg_array(cx, vals, nv);
-		}
-		volume_cond(&q, f->af_sql, v);
-	}
-	if (search != NULL && search[0] != '\0')
-		volume_cond(&q, events_list.al_search, volume_like(cx, search));
-	if (cu_buf_puts(&q.vq_sql, VOLUME_GROUP) != 0)
-		cu_die("volume query");
-	err = cu_db_query(cx->cx_db, cx->cx_arena, &res, q.vq_sql.bf_ptr, q.vq_n, q.vq_params);
+	/* Exactly the rows the list would show this caller, with its filters and search. */
+	if (cu_api_list_where(cx, &events_list, NULL, 0, &where, &params, &n) != 0)
+		return;
+	all = cu_arena_alloc(cx->cx_arena, (size_t)(n + 1) * sizeof(*all));
+	memcpy(all, params, (size_t)n * sizeof(*all));
+	all[n] = cu_arena_printf(cx->cx_arena, "%lld", days);
+	err = cu_db_query(cx->cx_db, cx->cx_arena, &res,
+	                  cu_arena_printf(cx->cx_arena, VOLUME_SELECT, n + 1, where), n + 1, all);
 	if (err != CU_OK) {
 		cu_ctx_fail(cx, err, "The database");
-		goto out;
+		return;
 	}
 	cu_api_send_row(cx, 200, res);
-out:
-	cu_buf_free(&q.vq_sql);
 }
