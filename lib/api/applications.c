@@ -61,28 +61,14 @@ static const struct cu_api_filter application_filters[] = {
     {"meta_publisher", CU_API_F_TEXT, "a.meta_publisher = $%d"},
 };
 
+/* After the JSON, what access needs (see may_access): uuid, engine mode, whether any enabled
+ * binding exists. A plain list sends column 0 only. */
 static const struct cu_api_list application_list = {
-    .al_row = CU_SQL_APPLICATION,
-    .al_from = "FROM applications a",
-    .al_pk = "a.uuid::text",
-    /* Visibility is by policy (see the top of this file), not by view_application. */
-    .al_view_perm = NULL,
-    .al_search = "EXISTS (SELECT 1 FROM unnest(ARRAY[a.name, a.slug, a.meta_launch_url, "
-                 "a.meta_description, a.meta_publisher, a.\"group\"]) AS f WHERE f ILIKE $%d)",
-    .al_sorts = application_sorts,
-    .al_nsorts = sizeof(application_sorts) / sizeof(application_sorts[0]),
-    .al_default_sort = "name",
-    .al_tiebreak = "a.uuid",
-    .al_filters = application_filters,
-    .al_nfilters = sizeof(application_filters) / sizeof(application_filters[0]),
-};
-
-/* The same list with what access needs after the JSON: uuid, engine mode, has bindings. */
-static const struct cu_api_list application_access_list = {
     .al_row = CU_SQL_APPLICATION ", a.uuid::text, a.policy_engine_mode, EXISTS (SELECT 1 FROM "
                                  "policy_bindings pb WHERE pb.target = a.uuid AND pb.enabled)",
     .al_from = "FROM applications a",
     .al_pk = "a.uuid::text",
+    /* Visibility is by policy (see the top of this file), not by view_application. */
     .al_view_perm = NULL,
     .al_search = "EXISTS (SELECT 1 FROM unnest(ARRAY[a.name, a.slug, a.meta_launch_url, "
                  "a.meta_description, a.meta_publisher, a.\"group\"]) AS f WHERE f ILIKE $%d)",
@@ -470,13 +456,13 @@ cu_api_applications_list(struct cu_ctx *cx)
 		other = cu_arena_zalloc(cx->cx_arena, sizeof(*other));
 		other->us_id = strtoll(for_user, NULL, 10);
 		other->us_id_text = cu_arena_printf(cx->cx_arena, "%lld", (long long)other->us_id);
-		cu_api_list_send_kept(cx, &application_access_list, cond, ncond, may_access, other);
+		cu_api_list_send_kept(cx, &application_list, cond, ncond, may_access, other);
 		return;
 	}
 	only_url = cu_http_arg(cx->cx_req, "only_with_launch_url");
 	if (only_url != NULL && strcasecmp(only_url, "true") == 0)
 		cond[ncond++] = (struct cu_api_cond){"a.meta_launch_url <> ''", NULL};
-	cu_api_list_send_kept(cx, &application_access_list, cond, ncond, may_access, cx->cx_user);
+	cu_api_list_send_kept(cx, &application_list, cond, ncond, may_access, cx->cx_user);
 }
 
 void
