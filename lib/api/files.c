@@ -8,6 +8,7 @@
 #include <libxml/tree.h>
 
 #include "api/common.h"
+#include "../crypto.h" /* lib/api/crypto.h is the API module */
 #include "db.h"
 #include "../events.h" /* lib/api/events.h is the API module */
 #include "http.h"
@@ -379,18 +380,6 @@ serve_header(struct cu_ctx *cx, const char *name, const char *value)
 		cu_log(CU_LOG_WARNING, "header_table_full", CU_LS("header", name));
 }
 
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 void
 cu_api_files_serve(struct cu_ctx *cx)
 {
@@ -398,7 +387,7 @@ cu_api_files_serve(struct cu_ctx *cx)
 	struct cu_buf *body = &cx->cx_resp->rs_body;
 	PGresult *res = NULL;
 	enum cu_err err;
-	size_t hlen, i;
+	size_t hlen;
 	char *out;
 
 	/* A name no upload could have is not looked up. */
@@ -437,14 +426,9 @@ cu_api_files_serve(struct cu_ctx *cx)
 		cu_ctx_error(cx, 500, "Response too large.");
 		return;
 	}
-	for (i = 2; i < hlen; i += 2) {
-		int hi = hex_value(hex[i]), lo = hex_value(hex[i + 1]);
-
-		if (hi < 0 || lo < 0) {
-			cu_ctx_error(cx, 500, "Internal error.");
-			return;
-		}
-		out[(i - 2) / 2] = (char)(hi << 4 | lo);
+	if (cu_hex_decode(out, hex + 2, hlen - 2) != 0) {
+		cu_ctx_error(cx, 500, "Internal error.");
+		return;
 	}
 	cu_buf_commit(body, (hlen - 2) / 2);
 	cx->cx_resp->rs_status = 200;
