@@ -64,6 +64,7 @@ static const struct cu_route routes[] = {
     {DELETE, CORE "users/{id}/", cu_api_users_delete, 0},
     {POST, CORE "users/{id}/set_password/", cu_api_users_set_password, 0},
     {POST, CORE "users/{id}/recovery/", cu_api_users_recovery, 0},
+    {POST, CORE "users/{id}/recovery_email/", cu_api_users_recovery_email, 0},
 
     {GET, CORE "groups/", cu_api_groups_list, 0},
     {POST, CORE "groups/", cu_api_groups_create, BIG},

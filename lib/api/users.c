@@ -9,21 +9,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <json-c/json.h>
 #include <libpq-fe.h>
 
 #include "api/common.h"
 #include "auth.h"
-/* lib/api/ has its own crypto.h and events.h (the API modules): name the library ones. */
+/* lib/api/ has its own crypto.h, events.h, flows.h and tasks.h (the API modules): name the
+ * library ones. */
 #include "../crypto.h"
+#include "config.h"
 #include "db.h"
 #include "../events.h"
+#include "../flows.h"
 #include "http.h"
 #include "json.h"
 #include "log.h"
 #include "password.h"
 #include "server.h"
+#include "../tasks.h"
 
 #define USERNAME_MAX 150
 #define EMAIL_MAX 254
@@ -792,6 +797,353 @@ cu_api_users_recovery(struct cu_ctx *cx)
 	                                   cx->cx_req->rq_https ? "https" : "http",
 	                                   cx->cx_req->rq_host, key));
 	cu_ctx_json(cx, 200, o);
+}
+
+/* --- recovery links by mail ---------------------------------------------------------------- */
+
+#define RECOVERY_EXPIRY_S (30 * 60) /* authentik's default_token_duration */
+#define RECOVERY_TEMPLATE "email/password_reset"
+#define RECOVERY_NO_FLOW "No recovery flow set."
+#define RECOVERY_NOT_APPLICABLE "Recovery flow not applicable to user"
+#define RECOVERY_NO_EMAIL "User does not have an email address set."
+#define RECOVERY_NO_STAGE "Email stage not found."
+#define RECOVERY_HOST_MAX 255
+/* 9999-12-31 23:59:59 UTC, the last moment authentik's expiry (a Python datetime) can hold */
+#define RECOVERY_LATEST 253402300799LL
+
+/* The Host header lower-cased without its port, as the flow executor matches brands with it;
+ * "" (the default brand) for one that is not UTF-8. */
+static const char *
+host_name(struct cu_ctx *cx)
+{
+	const char *h = cx->cx_req->rq_host != NULL ? cx->cx_req->rq_host : "", *end;
+	size_t n = strlen(h), i;
+	char *out;
+
+	if (h[0] == '[')
+		n = (end = strchr(h, ']')) != NULL ? (size_t)(end - h) + 1 : n;
+	else if ((end = strchr(h, ':')) != NULL)
+		n = (size_t)(end - h);
+	if (n > RECOVERY_HOST_MAX)
+		n = RECOVERY_HOST_MAX;
+	out = cu_arena_strndup(cx->cx_arena, h, n);
+	for (i = 0; out[i] != '\0'; i++)
+		out[i] = (char)tolower((unsigned char)out[i]);
+	return cu_utf8_valid(out, strlen(out)) ? out : "";
+}
+
+/* scheme://host[:port] of this request for the mailed link; NULL when the Host header holds
+ * anything but a host name or address and a port. */
+static const char *
+link_origin(struct cu_ctx *cx)
+{
+	static const char ok[] =
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]";
+	const char *h = cx->cx_req->rq_host;
+	size_t n = h != NULL ? strlen(h) : 0;
+
+	if (n == 0 || n > RECOVERY_HOST_MAX || strspn(h, ok) != n)
+		return NULL;
+	return cu_arena_printf(cx->cx_arena, "%s://%s", cx->cx_req->rq_https ? "https" : "http", h);
+}
+
+/*
+ * Stages a mailed recovery link passes over: those that find out who the user is and prove the
+ * address, when they lead the flow. The link is both (authentik's default recovery flow skips
+ * them on a restored plan through its skip-if-restored policy, which custos's flows do not need
+ * for the email stage's own links, lib/stages/email.c).
+ */
+static int
+recovery_skipped(const char *type)
+{
+	return type != NULL &&
+	       (strcmp(type, "identificationstage") == 0 || strcmp(type, "emailstage") == 0);
+}
+
+/*
+ * Plans the recovery flow slug for the user with id as the flow executor plans a flow
+ * (lib/flows.h has the plan's shape) for a browser that is not signed in and brings the user
+ * as the pending user, as authentik's _create_recovery_link does: the flow's authentication
+ * must admit an anonymous browser, and its policies and the plan-time policies of its stage
+ * bindings run for the user. fx and fl are filled for cu_flow_token_create (arena-owned).
+ * 1 planned, 0 the flow does not apply to the user, -1 PostgreSQL failed.
+ */
+static int
+recovery_plan(struct cu_ctx *cx, const char *host, const char *slug, const char *id,
+              struct cu_flow *fl, struct cu_flow_exec *fx)
+{
+	struct json_object *plan, *row, *ctx, *stages;
+	const char *params[2];
+	PGresult *res = NULL;
+	int i, n, r, index = 0, leading = 1, has_policies;
+
+	memset(fl, 0, sizeof(*fl));
+	memset(fx, 0, sizeof(*fx));
+	params[0] = host;
+	params[1] = slug;
+	/* The executor's own statements, so that the plan is the one it would make. */
+	if (cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_FLOWS_BY_SLUG, 2, params) != CU_OK)
+		return -1;
+	if (PQntuples(res) != 1)
+		return 0;
+	fl->fl_uuid = cu_db_value(res, 0, 0);
+	fl->fl_slug = cu_db_value(res, 0, 1);
+	fl->fl_name = cu_db_value(res, 0, 2);
+	fl->fl_title = cu_db_value(res, 0, 3);
+	fl->fl_designation = cu_db_value(res, 0, 4);
+	fl->fl_authentication = cu_db_value(res, 0, 5);
+	fl->fl_denied_action = cu_db_value(res, 0, 6);
+	fl->fl_layout = cu_db_value(res, 0, 7);
+	fl->fl_background = cu_db_value(res, 0, 8);
+	fl->fl_policy_engine_mode = cu_db_value(res, 0, 9);
+	fl->fl_serial = strtoll(cu_db_value(res, 0, 10), NULL, 10);
+	has_policies = strcmp(cu_db_value(res, 0, 12), "t") == 0;
+
+	row = json_object_new_object();
+	cu_json_set_string(row, "name", fl->fl_name);
+	cu_json_set_string(row, "title", fl->fl_title);
+	cu_json_set_string(row, "designation", fl->fl_designation);
+	cu_json_set_string(row, "authentication", fl->fl_authentication);
+	cu_json_set_string(row, "denied_action", fl->fl_denied_action);
+	cu_json_set_string(row, "layout", fl->fl_layout);
+	cu_json_set_string(row, "background", fl->fl_background);
+	cu_json_set_string(row, "policy_engine_mode", fl->fl_policy_engine_mode);
+	cu_json_set_string(row, "brand_background", cu_db_value(res, 0, 11));
+	cu_json_set_bool(row, "has_policies", has_policies);
+	plan = cu_json_object(cx->cx_arena);
+	cu_json_set_string(plan, "flow", fl->fl_uuid);
+	cu_json_set_string(plan, "slug", fl->fl_slug);
+	cu_json_set_int(plan, "serial", fl->fl_serial);
+	cu_json_set(plan, "flow_row", row);
+	cu_json_set_string(plan, "query", "");
+	stages = json_object_new_array();
+	cu_json_set(plan, "stages", stages);
+	ctx = json_object_new_object();
+	cu_json_set_int(ctx, "pending_user", strtoll(id, NULL, 10));
+	cu_json_set(plan, "context", ctx);
+
+	fx->fx_cx = cx;
+	fx->fx_flow = fl;
+	fx->fx_plan = plan;
+	fx->fx_context = ctx;
+	/* An inactive user is no pending user to the executor either. */
+	switch (cu_auth_load_user(cx, strtoll(id, NULL, 10), &fx->fx_pending_user)) {
+	case CU_OK:
+		break;
+	case CU_ERR_NOT_FOUND:
+		fx->fx_pending_user = NULL;
+		break;
+	default:
+		return -1;
+	}
+	if (strcmp(fl->fl_authentication, "none") != 0 &&
+	    strcmp(fl->fl_authentication, "require_unauthenticated") != 0)
+		return 0;
+	if (has_policies) {
+		r = cu_flow_policies_pass(fx, fl->fl_uuid, fl->fl_policy_engine_mode, NULL);
+		if (r <= 0)
+			return r;
+	}
+	params[0] = fl->fl_uuid;
+	if (cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_FLOWS_BINDINGS, 1, params) !=
+	    CU_OK)
+		return -1;
+	n = PQntuples(res);
+	for (i = 0; i < n; i++) {
+		struct json_object *s, *config = NULL;
+		const char *cfg = cu_db_value(res, i, 4), *type = cu_db_value(res, i, 3);
+		int bound = strcmp(cu_db_value(res, i, 9), "t") == 0;
+
+		if (strcmp(cu_db_value(res, i, 5), "t") == 0 && bound) {
+			r = cu_flow_policies_pass(fx, cu_db_value(res, i, 0),
+			                          cu_db_value(res, i, 7), NULL);
+			if (r < 0)
+				return -1;
+			if (r == 0)
+				continue;
+		}
+		if (cu_json_parse(cx->cx_arena, cfg, strlen(cfg), &config) != CU_OK ||
+		    config == NULL)
+			config = cu_json_object(cx->cx_arena);
+		s = json_object_new_object();
+		cu_json_set_string(s, "binding", cu_db_value(res, i, 0));
+		cu_json_set_string(s, "stage", cu_db_value(res, i, 1));
+		cu_json_set_string(s, "name", cu_db_value(res, i, 2));
+		cu_json_set_string(s, "type", type);
+		cu_json_set(s, "config", json_object_get(config));
+		cu_json_set_bool(s, "re_evaluate", strcmp(cu_db_value(res, i, 6), "t") == 0);
+		cu_json_set_string(s, "mode", cu_db_value(res, i, 7));
+		cu_json_set_string(s, "invalid_response_action", cu_db_value(res, i, 8));
+		cu_json_set_bool(s, "has_policies", bound);
+		json_object_array_add(stages, s);
+		if (leading && recovery_skipped(type))
+			index++;
+		else
+			leading = 0;
+	}
+	cu_json_set_int(plan, "index", index);
+	return 1;
+}
+
+/*
+ * Mails the user a recovery link (authentik's recovery_email): the link is a flow token for the
+ * brand's recovery flow, and the mail a task for the worker, written together. No audit event:
+ * authentik records none for flow tokens, which it manages internally.
+ */
+void
+cu_api_users_recovery_email(struct cu_ctx *cx)
+{
+	struct json_object *body = NULL, *args, *vars;
+	struct cu_api_errors e;
+	struct cu_flow fl;
+	struct cu_flow_exec fx;
+	const char *id, *stage = NULL, *dur = NULL, *host, *origin, *key = NULL;
+	const char *username, *name, *email, *subject, *template, *slug;
+	long long seconds = RECOVERY_EXPIRY_S;
+	char message_id[37], expires[64];
+	time_t until;
+	struct tm tm;
+	PGresult *res = NULL;
+	enum cu_err err;
+	int ok;
+
+	if (cu_api_login(cx) != 0)
+		return;
+	if ((id = id_param(cx)) == NULL) {
+		cu_ctx_error(cx, 404, "No User matches the given query.");
+		return;
+	}
+	if (cu_api_require(cx, "authentik_core.reset_user_password", id) != 0 ||
+	    cu_api_body(cx, &body) != 0)
+		return;
+	cu_api_errors_init(&e, cx);
+	if (cu_api_field_uuid(&e, body, "email_stage", 0, &stage) == 0)
+		cu_api_error(&e, "email_stage", "This field is required.");
+	(void)cu_api_field_string(&e, body, "token_duration", 256, 0, 0, &dur);
+	if (cu_api_errors_any(&e)) {
+		cu_api_errors_send(cx, &e);
+		return;
+	}
+	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_USERS_MAIL_TARGET, 1, &id);
+	if (err != CU_OK) {
+		cu_ctx_fail(cx, err, "The database");
+		return;
+	}
+	if (PQntuples(res) != 1) {
+		cu_ctx_error(cx, 404, "No User matches the given query.");
+		return;
+	}
+	username = cu_db_value(res, 0, 0);
+	name = cu_db_value(res, 0, 1);
+	email = cu_db_value(res, 0, 2);
+	if (email[0] == '\0') {
+		cu_api_error(&e, NULL, RECOVERY_NO_EMAIL);
+		cu_api_errors_send(cx, &e);
+		return;
+	}
+	/* A stage the caller may not see is answered as one that does not exist. */
+	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_USERS_EMAIL_STAGE, 1, &stage);
+	if (err != CU_OK) {
+		cu_ctx_fail(cx, err, "The database");
+		return;
+	}
+	ok = PQntuples(res) == 1 ? cu_auth_has_perm(cx, cx->cx_user,
+	                                            "authentik_stages_email.view_emailstage", stage)
+	                         : 0;
+	if (ok < 0) {
+		cu_ctx_fail(cx, CU_ERR_UNAVAILABLE, "The database");
+		return;
+	}
+	if (!ok) {
+		cu_api_error(&e, NULL, RECOVERY_NO_STAGE);
+		cu_api_errors_send(cx, &e);
+		return;
+	}
+	subject = cu_db_value(res, 0, 0);
+	template = cu_db_value(res, 0, 1);
+	host = host_name(cx);
+	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_USERS_RECOVERY_FLOW, 1, &host);
+	if (err != CU_OK) {
+		cu_ctx_fail(cx, err, "The database");
+		return;
+	}
+	if (PQntuples(res) != 1) {
+		cu_api_error(&e, NULL, RECOVERY_NO_FLOW);
+		cu_api_errors_send(cx, &e);
+		return;
+	}
+	slug = cu_db_value(res, 0, 0);
+	if (dur != NULL && cu_config_timedelta(dur, &seconds) != 0) {
+		cu_api_error(&e, "token_duration",
+		             cu_arena_printf(
+		                 cx->cx_arena,
+		                 "%s is not in the correct format of 'hours=3;minutes=1'.", dur));
+		cu_api_errors_send(cx, &e);
+		return;
+	}
+	if (seconds > RECOVERY_LATEST - (long long)time(NULL)) {
+		cu_api_error(&e, "token_duration",
+		             "Ensure the link expires before the year 10000.");
+		cu_api_errors_send(cx, &e);
+		return;
+	}
+	/* The caller may make recovery links for this user anyway (recovery/): the link may point
+	 * at the host they reach custos by, once it is a plain host name. */
+	if ((origin = link_origin(cx)) == NULL) {
+		cu_ctx_error(cx, 400, "Invalid Host header.");
+		return;
+	}
+	switch (recovery_plan(cx, host, slug, id, &fl, &fx)) {
+	case 1:
+		break;
+	case 0:
+		cu_api_error(&e, NULL, RECOVERY_NOT_APPLICABLE);
+		cu_api_errors_send(cx, &e);
+		return;
+	default:
+		cu_ctx_fail(cx, CU_ERR_UNAVAILABLE, "The database");
+		return;
+	}
+	until = time(NULL) + (time_t)seconds;
+	if (gmtime_r(&until, &tm) == NULL ||
+	    strftime(expires, sizeof(expires), "%Y-%m-%d %H:%M UTC", &tm) == 0)
+		expires[0] = '\0';
+	/* The link and the mail that carries it exist together or not at all: the worker sends
+	 * what this transaction committed (lib/tasks.h). */
+	if ((err = cu_db_begin(cx->cx_db)) != CU_OK) {
+		cu_ctx_fail(cx, err, "The database");
+		return;
+	}
+	err = cu_flow_token_create(&fx, seconds, 0, &key);
+	if (err == CU_OK) {
+		args = cu_json_object(cx->cx_arena);
+		vars = json_object_new_object();
+		cu_json_set_string(args, "to", email);
+		cu_json_set_string(args, "to_name", name);
+		cu_json_set_string(args, "template",
+		                   template[0] != '\0' ? template : RECOVERY_TEMPLATE);
+		/* The template's own Subject line applies when the stage names none. */
+		if (subject[0] != '\0')
+			cu_json_set_string(args, "subject", subject);
+		cu_json_set_string(
+		    vars, "url",
+		    cu_arena_printf(
+		        cx->cx_arena, "%s%s", origin,
+		        cu_flow_interface_url(
+		            cx, fl.fl_slug, cu_arena_printf(cx->cx_arena, "flow_token=%s", key))));
+		cu_json_set_string(vars, "user_name", name[0] != '\0' ? name : username);
+		cu_json_set_string(vars, "username", username);
+		cu_json_set_string(vars, "expires", expires);
+		cu_json_set(args, "vars", vars);
+		err = cu_tasks_enqueue(cx->cx_db, cx->cx_arena, CU_ACTOR_SEND_MAIL,
+		                       cu_json_text(args, NULL), NULL, 0, message_id);
+	}
+	if (cu_api_commit(cx, err) != 0)
+		return;
+	if (cx->cx_cache != NULL)
+		cu_tasks_wake(cx->cx_cache, cx->cx_arena, message_id);
+	cu_log(CU_LOG_INFO, "recovery_email_queued", CU_LS("user", id), CU_LS("task", message_id));
+	cu_api_no_content(cx);
 }
 
 /* "%term%" with LIKE's special characters escaped. */

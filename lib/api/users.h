@@ -13,6 +13,7 @@ void cu_api_users_delete(struct cu_ctx *cx);          /* DELETE users/{id}/ */
 void cu_api_users_me(struct cu_ctx *cx);              /* GET  users/me/ */
 void cu_api_users_set_password(struct cu_ctx *cx);    /* POST users/{id}/set_password/ */
 void cu_api_users_recovery(struct cu_ctx *cx);        /* POST users/{id}/recovery/ */
+void cu_api_users_recovery_email(struct cu_ctx *cx);  /* POST users/{id}/recovery_email/ */
 void cu_api_users_paths(struct cu_ctx *cx);           /* GET  users/paths/ */
 void cu_api_users_service_account(struct cu_ctx *cx); /* POST users/service_account/ */
 #endif

@@ -2,6 +2,8 @@
 #ifndef CU_STMTS_USERS_H
 #define CU_STMTS_USERS_H
 
+#include "stmts/stages_auth.h"
+
 /* A timestamp as DRF writes it: ISO 8601 in UTC with a "Z". */
 #define CU_SQL_TS(x) "to_char((" x ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
@@ -144,6 +146,13 @@
 	  "INSERT INTO tokens (identifier, key, key_digest, intent, user_id, expiring, expires) "              \
 	  "VALUES ($1, $2, $3, 'app_password', $4::bigint, $5::boolean, coalesce($6::timestamptz, "            \
 	  "now() + interval '360 days')) RETURNING uuid::text")                                                \
-	X(USERS_TOKEN_TAKEN, 1, "SELECT 1 FROM tokens WHERE identifier = $1")
+	X(USERS_TOKEN_TAKEN, 1, "SELECT 1 FROM tokens WHERE identifier = $1")                                  \
+	/* recovery_email/: the user the mail is for, the email stage ($1) whose subject and                   \
+	 * template it takes, and the slug of the recovery flow of the brand of host $1 */                     \
+	X(USERS_MAIL_TARGET, 1, "SELECT username, name, email FROM users WHERE id = $1::bigint")               \
+	X(USERS_EMAIL_STAGE, 1,                                                                                \
+	  "SELECT coalesce(config ->> 'subject', ''), coalesce(config ->> 'template', '') FROM stages "        \
+	  "WHERE stage_uuid = $1::uuid AND type = 'emailstage'")                                               \
+	X(USERS_RECOVERY_FLOW, 1, "SELECT slug FROM flows WHERE flow_uuid = " STAGES_AUTH_BRAND)
 
 #endif

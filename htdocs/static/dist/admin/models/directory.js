@@ -1,6 +1,7 @@
 /*
- * Admin directory: users (core/users/) with password, recovery link and activation actions and
- * their groups, sessions and events; groups (core/groups/) with a paged member list.
+ * Admin directory: users (core/users/) with password, recovery link (shown or mailed) and
+ * activation actions and their groups, sessions and events; groups (core/groups/) with a paged
+ * member list.
  */
 import { api, apiList } from '../../common/api.js';
 import { h, clear, toast, openDialog, confirmDialog, copyButton, fmtDate, fmtRelative } from '../../common/dom.js';
@@ -95,6 +96,30 @@ async function recoveryLink(row) {
 		h('label', { for: id, class: 'cu-label' }, 'Link'),
 		h('div', { class: 'cu-linkbox' }, h('input', { id, class: 'cu-input cu-code', readonly: true, value: link, onFocus: (ev) => ev.target.select() }),
 			copyButton(link, 'Copy link'))), { wide: true });
+}
+
+/* Mails the user a recovery link, with the subject and template of an email stage. */
+function sendRecoveryLink(row) {
+	const body = h('div');
+	const d = openDialog(`Send recovery link to ${row.username}`, body);
+	body.appendChild(h('p', { class: 'cu-muted' }, row.email
+		? `The link goes to ${row.email}. It lets them set a new password, once, until it expires.`
+		: `${row.username} has no email address: set one in the Edit tab first.`));
+	renderForm(body, [
+		{ name: 'email_stage', label: 'Email stage', type: 'ref', required: true,
+			ref: { endpoint: 'stages/email/', search: false, query: { ordering: 'name' } },
+			help: 'The mail takes this stage\'s subject and template.' },
+		{ name: 'token_duration', label: 'Link valid for', type: 'text', placeholder: 'minutes=30',
+			help: 'As hours=3;minutes=1. Default: 30 minutes.' },
+	], {}, {
+		submitLabel: 'Send link',
+		onCancel: () => d.close(),
+		submit: async (v) => {
+			await api('POST', `core/users/${encodeURIComponent(row.pk)}/recovery_email/`, { body: v });
+			toast(`Recovery link sent to ${row.email}`);
+			d.close();
+		},
+	});
 }
 
 async function setActive(row, ctx, active) {
@@ -220,6 +245,7 @@ register({
 	actions: [
 		{ label: 'Set password', when: (u) => u.type !== 'internal_service_account', run: (u) => setPassword(u) },
 		{ label: 'Create recovery link', when: (u) => u.type !== 'internal_service_account', run: (u) => recoveryLink(u) },
+		{ label: 'Send recovery link', when: (u) => u.type !== 'internal_service_account', run: (u) => sendRecoveryLink(u) },
 		{ label: 'Deactivate', when: (u) => u.is_active, run: (u, ctx) => setActive(u, ctx, false) },
 		{ label: 'Activate', when: (u) => !u.is_active, run: (u, ctx) => setActive(u, ctx, true) },
 	],
