@@ -83,7 +83,8 @@ bench_routes() {
 run_part routes bench_routes
 
 # The API with a directory of 100,000 users: the signed-in user, pages of 100 (first, middle,
-# last, searched, ordered) and creating users. lighttpd only: the router adds nothing here.
+# last, searched, ordered), the admin interface's users list (a page of 20 by name, searched),
+# the user interface's applications, the dashboard's login volume, and creating users. lighttpd only: the router adds nothing here.
 p=${port[lighttpd]}
 bench_api() {
 	psql_super "INSERT INTO users (username, name, email, date_joined)
@@ -96,7 +97,10 @@ bench_api() {
 	bare=$(wrk -t"$threads" -c"$api_conns" -d"${secs}s" "http://127.0.0.1:$p/bench/bare/" | awk '/^Requests\/sec/ {print $2}')
 	for r in "/api/v3/core/users/me/" "/api/v3/core/users/?page_size=100" "/api/v3/core/users/?page_size=100&page=500" \
 		"/api/v3/core/users/?page_size=100&page=1001" "/api/v3/core/users/?page_size=100&search=user%2042" \
-		"/api/v3/core/users/?page_size=100&ordering=-date_joined&page=700"; do
+		"/api/v3/core/users/?page_size=100&ordering=-date_joined&page=700" \
+		"/api/v3/core/users/?page=1&page_size=20&ordering=username&search=bench-4242" \
+		"/api/v3/core/applications/?page_size=100" \
+		"/api/v3/events/events/volume/?action=login&history_days=7"; do
 		code=$(curl -s -o /dev/null -w '%{http_code}' -H "$auth" "http://127.0.0.1:$p$r")
 		[ "$code" = 200 ] || { echo "bench: $r answers $code"; continue; }
 		out=$(wrk -t"$threads" -c"$api_conns" -d"${secs}s" --latency -H "$auth" "http://127.0.0.1:$p$r" 2>&1)
