@@ -90,7 +90,7 @@ function loginChart(days, ok, failed) {
 		h('tbody', null, days.map((d) => h('tr', null, h('th', { scope: 'row' }, d), h('td', null, String(ok.get(d) || 0)), h('td', null, String(failed.get(d) || 0))))));
 	const total = (m) => days.reduce((s, d) => s + (m.get(d) || 0), 0);
 	return h('div', null,
-		h('p', { class: 'cu-muted' }, `${total(ok)} logins, ${total(failed)} failed in the last ${DAYS} days`),
+		h('p', { class: 'cu-muted' }, `${total(ok)} ${total(ok) === 1 ? 'login' : 'logins'}, ${total(failed)} failed in the last ${DAYS} days`),
 		chart,
 		h('div', { class: 'cu-legend', 'aria-hidden': 'true' }, h('span', null, 'Logins'), h('span', { class: 'cu-legend-b' }, 'Failed logins')),
 		table);
