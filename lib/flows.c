@@ -1233,18 +1233,22 @@ token_resume(struct cu_flow_state *st, const char *key)
 	return CU_OK;
 }
 
-enum cu_err
-cu_flow_token_create(struct cu_flow_exec *fx, long long expiry_seconds, int past_current,
-                     const char **key_out)
+/* Stores a copy of fx's plan as a flow token (flows.h, cu_flow_token_create); *expires_out gets
+ * the token's expiry as PostgreSQL set it (Unix time). */
+static enum cu_err
+token_store(struct cu_flow_exec *fx, long long expiry_seconds, int past_current,
+            const char **key_out, long long *expires_out)
 {
 	struct cu_ctx *cx = fx->fx_cx;
 	struct json_object *copy = NULL;
 	const char *params[5];
 	char key[FLOWS_TOKEN_LEN + 1], digest[65];
 	int64_t index = 0;
+	PGresult *res = NULL;
 	enum cu_err err;
 
 	*key_out = NULL;
+	*expires_out = 0;
 	if (fx->fx_plan == NULL || json_object_deep_copy(fx->fx_plan, &copy, NULL) != 0)
 		return CU_ERR_INTERNAL;
 	cu_json_adopt(cx->cx_arena, copy);
@@ -1260,11 +1264,87 @@ cu_flow_token_create(struct cu_flow_exec *fx, long long expiry_seconds, int past
 	params[2] = fx->fx_pending_user != NULL ? fx->fx_pending_user->us_id_text : NULL;
 	params[3] = cu_json_text(copy, NULL);
 	params[4] = cu_arena_printf(cx->cx_arena, "%lld", expiry_seconds);
-	err = cu_db_exec(cx->cx_db, cx->cx_arena, NULL, CU_DB_STMT_FLOWS_TOKEN_CREATE, 5, params);
-	if (err == CU_OK)
+	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_FLOWS_TOKEN_CREATE, 5, params);
+	if (err == CU_OK) {
 		*key_out = cu_arena_strdup(cx->cx_arena, key);
+		*expires_out = strtoll(cu_db_value(res, 0, 0), NULL, 10);
+	}
 	cu_wipe(key, sizeof(key));
 	return err;
+}
+
+enum cu_err
+cu_flow_token_create(struct cu_flow_exec *fx, long long expiry_seconds, int past_current,
+                     const char **key_out)
+{
+	long long expires;
+
+	return token_store(fx, expiry_seconds, past_current, key_out, &expires);
+}
+
+/* 1 when type is one of the NULL-terminated list types (NULL: none). */
+static int
+type_listed(const char *const *types, const char *type)
+{
+	size_t i;
+
+	for (i = 0; types != NULL && types[i] != NULL; i++)
+		if (type != NULL && strcmp(types[i], type) == 0)
+			return 1;
+	return 0;
+}
+
+enum cu_err
+cu_flow_token_for_user(struct cu_ctx *cx, const char *slug, long long user_id,
+                       const char *const *skip_leading, long long expiry_seconds,
+                       const char **key_out, long long *expires_out)
+{
+	struct cu_flow_state *st = cu_arena_zalloc(cx->cx_arena, sizeof(*st));
+	struct cu_flow_exec *fx = &st->fs_fx;
+	struct json_object *seed, *stages = NULL;
+	const char *msg = NULL;
+	size_t lead, n;
+	enum cu_err err;
+
+	*key_out = NULL;
+	*expires_out = 0;
+	st->fs_cx = cx;
+	if ((err = flow_load(st, slug)) != CU_OK)
+		return err;
+	/*
+	 * No session and no session user: the browser that opens the link is not signed in as
+	 * far as this plan knows, so the flow's authentication is checked against an anonymous
+	 * one. The plan takes the page's query when the link is opened (token_resume).
+	 */
+	fx->fx_cx = cx;
+	fx->fx_flow = &st->fs_flow;
+	fx->fx_state = st;
+	st->fs_query = "";
+	seed = cu_json_object(cx->cx_arena);
+	cu_json_set_int(seed, "pending_user", user_id);
+	switch (plan_new(st, seed, NULL, 1, &msg)) {
+	case PLAN_READY:
+	case PLAN_DONE: /* no stages: planned all the same, as authentik's allow_empty_flows */
+		break;
+	case PLAN_DENIED:
+		cu_log(CU_LOG_INFO, "flow_token_not_applicable",
+		       CU_LS("flow", st->fs_flow.fl_slug));
+		return CU_ERR_DENIED;
+	case PLAN_FAIL:
+	default:
+		return CU_ERR_UNAVAILABLE;
+	}
+	n = cu_json_get_array(st->fs_plan, "stages", &stages) == 0
+	        ? json_object_array_length(stages)
+	        : 0;
+	for (lead = 0; lead < n; lead++) {
+		struct json_object *s = json_object_array_get_idx(stages, lead);
+
+		if (!type_listed(skip_leading, obj_string(s, "type")))
+			break;
+	}
+	cu_json_set_int(st->fs_plan, "index", (int64_t)lead);
+	return token_store(fx, expiry_seconds, 0, key_out, expires_out);
 }
 
 /* --- login and logout -------------------------------------------------------------------- */

@@ -179,6 +179,24 @@ enum cu_err cu_flow_token_create(struct cu_flow_exec *fx, long long expiry_secon
     __attribute__((warn_unused_result));
 
 /*
+ * A link into flow slug for the user with user_id, made away from the flow (an admin's recovery
+ * link): the flow, found as the executor finds it for this request's host, is planned as for a
+ * browser that is not signed in, with that user as the pending user, and the plan parked as a
+ * flow token expiring in expiry_seconds (as cu_flow_token_create). The flow's authentication
+ * must admit such a browser and its policies pass for the user; bindings evaluated on planning
+ * run their policies. A flow without stages is planned too. The plan stands on its first stage
+ * whose type is not in skip_leading (NULL-terminated; NULL for none), so that the stages that
+ * learn what the link already tells can be passed over. *key_out gets the key for ?flow_token=
+ * (arena-owned), *expires_out the token's expiry (Unix time). CU_ERR_NOT_FOUND for no such
+ * flow, CU_ERR_DENIED when the flow does not apply to the user, CU_ERR_UNAVAILABLE without
+ * PostgreSQL.
+ */
+enum cu_err cu_flow_token_for_user(struct cu_ctx *cx, const char *slug, long long user_id,
+                                   const char *const *skip_leading, long long expiry_seconds,
+                                   const char **key_out, long long *expires_out)
+    __attribute__((warn_unused_result));
+
+/*
  * Hands the browser on to another flow (a redirect stage, mode "flow"): target_uuid/target_slug
  * name it. The session's plan becomes a seed for that flow, which the executor plans from when
  * the target flow is opened: its context is this plan's with keep_context, else empty, plus

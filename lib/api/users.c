@@ -694,115 +694,11 @@ cu_api_users_set_password(struct cu_ctx *cx)
 	cu_api_no_content(cx);
 }
 
-/*
- * authentik's duration strings, "hours=3;minutes=1": into a PostgreSQL interval text, or NULL
- * when malformed.
- */
-static const char *
-duration_interval(struct cu_ctx *cx, const char *s)
-{
-	static const char *const units[] = {"weeks",   "days",         "hours",        "minutes",
-	                                    "seconds", "milliseconds", "microseconds", NULL};
-	char *out = cu_arena_alloc(cx->cx_arena, strlen(s) * 2 + 16);
-	size_t o = 0;
-	const char *p = s;
-
-	out[0] = '\0';
-	while (*p != '\0') {
-		const char *eq = strchr(p, '='), *end = strchr(p, ';');
-		size_t klen, i;
-		char *num_end;
-		double v;
-
-		if (end == NULL)
-			end = p + strlen(p);
-		if (eq == NULL || eq > end)
-			return NULL;
-		klen = (size_t)(eq - p);
-		for (i = 0; units[i] != NULL; i++)
-			if (strlen(units[i]) == klen && strncmp(units[i], p, klen) == 0)
-				break;
-		if (units[i] == NULL || eq + 1 == end)
-			return NULL;
-		v = strtod(eq + 1, &num_end);
-		if (num_end != end || v < 0 || v > 1e9)
-			return NULL;
-		o += (size_t)snprintf(out + o, 64, "%.6f %s ", v, units[i]);
-		p = *end == ';' ? end + 1 : end;
-	}
-	return o > 0 ? out : NULL;
-}
-
-void
-cu_api_users_recovery(struct cu_ctx *cx)
-{
-	struct json_object *body = NULL, *o;
-	struct cu_api_errors e;
-	char key[TOKEN_KEY_LEN + 1], digest[65];
-	const char *id, *dur = NULL, *interval = "30 minutes", *uid, *ident, *p[5];
-	PGresult *res = NULL;
-	enum cu_err err;
-
-	if (cu_api_login(cx) != 0)
-		return;
-	if ((id = id_param(cx)) == NULL) {
-		cu_ctx_error(cx, 404, "No User matches the given query.");
-		return;
-	}
-	if (cu_api_require(cx, "authentik_core.reset_user_password", id) != 0 ||
-	    cu_api_body(cx, &body) != 0)
-		return;
-	cu_api_errors_init(&e, cx);
-	if (cu_api_field_string(&e, body, "token_duration", 256, 0, 0, &dur) == 1 &&
-	    (interval = duration_interval(cx, dur)) == NULL)
-		cu_api_error(&e, "token_duration",
-		             cu_arena_printf(
-		                 cx->cx_arena,
-		                 "%s is not in the correct format of 'hours=3;minutes=1'.", dur));
-	if (cu_api_errors_any(&e)) {
-		cu_api_errors_send(cx, &e);
-		return;
-	}
-	if ((err = cu_db_begin(cx->cx_db)) != CU_OK) {
-		cu_ctx_fail(cx, err, "The database");
-		return;
-	}
-	if (user_snapshot(cx, CU_DB_STMT_USERS_LOCK, id) == NULL)
-		return;
-	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_USERS_UID, 1, &id);
-	if (err != CU_OK) {
-		cu_api_db_fail(cx, err);
-		return;
-	}
-	uid = cu_db_value(res, 0, 0);
-	ident = cu_arena_printf(cx->cx_arena, "%s-password-reset", uid);
-	cu_crypto_random_alnum(key, TOKEN_KEY_LEN);
-	cu_auth_key_digest(digest, key, TOKEN_KEY_LEN);
-	p[0] = ident;
-	p[1] = key;
-	p[2] = digest;
-	p[3] = id;
-	p[4] = interval;
-	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_USERS_RECOVERY_TOKEN, 5, p);
-	if (err == CU_OK)
-		err = cu_events_model(cx,
-		                      strcmp(cu_db_value(res, 0, 1), "t") == 0 ? "model_created"
-		                                                               : "model_updated",
-		                      MODEL_APP, "token", cu_db_value(res, 0, 0), ident, NULL);
-	if (cu_api_commit(cx, err) != 0)
-		return;
-	o = cu_json_object(cx->cx_arena);
-	cu_json_set_string(o, "link",
-	                   cu_arena_printf(cx->cx_arena, "%s://%s/recovery/use-token/%s/",
-	                                   cx->cx_req->rq_https ? "https" : "http",
-	                                   cx->cx_req->rq_host, key));
-	cu_ctx_json(cx, 200, o);
-}
-
-/* --- recovery links by mail ---------------------------------------------------------------- */
+/* --- recovery links ------------------------------------------------------------------------ */
 
 #define RECOVERY_EXPIRY_S (30 * 60) /* authentik's default_token_duration */
 #define RECOVERY_TEMPLATE "email/password_reset"
+#define RECOVERY_NO_USER "No User matches the given query."
 #define RECOVERY_NO_FLOW "No recovery flow set."
 #define RECOVERY_NOT_APPLICABLE "Recovery flow not applicable to user"
 #define RECOVERY_NO_EMAIL "User does not have an email address set."
@@ -810,6 +706,14 @@ cu_api_users_recovery(struct cu_ctx *cx)
 #define RECOVERY_HOST_MAX 255
 /* 9999-12-31 23:59:59 UTC, the last moment authentik's expiry (a Python datetime) can hold */
 #define RECOVERY_LATEST 253402300799LL
+
+/*
+ * Stages a recovery link passes over: those that find out who the user is and prove the
+ * address, when they lead the flow. The link is both (authentik's default recovery flow skips
+ * them on a restored plan through its skip-if-restored policy, which custos's flows do not need
+ * for the email stage's own links, lib/stages/email.c).
+ */
+static const char *const recovery_skipped[] = {"identificationstage", "emailstage", NULL};
 
 /* The Host header lower-cased without its port, as the flow executor matches brands with it;
  * "" (the default brand) for one that is not UTF-8. */
@@ -832,7 +736,7 @@ host_name(struct cu_ctx *cx)
 	return cu_utf8_valid(out, strlen(out)) ? out : "";
 }
 
-/* scheme://host[:port] of this request for the mailed link; NULL when the Host header holds
+/* scheme://host[:port] of this request for a recovery link; NULL when the Host header holds
  * anything but a host name or address and a port. */
 static const char *
 link_origin(struct cu_ctx *cx)
@@ -848,158 +752,141 @@ link_origin(struct cu_ctx *cx)
 }
 
 /*
- * Stages a mailed recovery link passes over: those that find out who the user is and prove the
- * address, when they lead the flow. The link is both (authentik's default recovery flow skips
- * them on a restored plan through its skip-if-restored policy, which custos's flows do not need
- * for the email stage's own links, lib/stages/email.c).
+ * A recovery link for the user with id, as authentik's _create_recovery_link makes one: the
+ * recovery flow of the brand of this request's host, planned for the user as the pending user
+ * of a browser that is not signed in, past recovery_skipped, and parked as a flow token
+ * (cu_flow_token_for_user) valid for dur (authentik's "hours=3;minutes=1"; NULL: 30 minutes).
+ * The link is absolute, on the host the caller reached custos by: the caller may make links
+ * for this user anyway, so it may point wherever they came from once that is a plain host.
+ * Writes the token only, in the caller's transaction when one is open. 0 with *link_out
+ * (arena-owned) and *expires_out (Unix time); -1 having answered, the transaction rolled back.
+ * No audit event: authentik records none for flow tokens, which it manages internally.
  */
 static int
-recovery_skipped(const char *type)
+recovery_link(struct cu_ctx *cx, const char *id, const char *dur, const char **link_out,
+              long long *expires_out)
 {
-	return type != NULL &&
-	       (strcmp(type, "identificationstage") == 0 || strcmp(type, "emailstage") == 0);
-}
-
-/*
- * Plans the recovery flow slug for the user with id as the flow executor plans a flow
- * (lib/flows.h has the plan's shape) for a browser that is not signed in and brings the user
- * as the pending user, as authentik's _create_recovery_link does: the flow's authentication
- * must admit an anonymous browser, and its policies and the plan-time policies of its stage
- * bindings run for the user. fx and fl are filled for cu_flow_token_create (arena-owned).
- * 1 planned, 0 the flow does not apply to the user, -1 PostgreSQL failed.
- */
-static int
-recovery_plan(struct cu_ctx *cx, const char *host, const char *slug, const char *id,
-              struct cu_flow *fl, struct cu_flow_exec *fx)
-{
-	struct json_object *plan, *row, *ctx, *stages;
-	const char *params[2];
+	struct cu_api_errors e;
+	const char *host, *origin, *slug, *key = NULL;
+	long long seconds = RECOVERY_EXPIRY_S;
 	PGresult *res = NULL;
-	int i, n, r, index = 0, leading = 1, has_policies;
+	enum cu_err err;
 
-	memset(fl, 0, sizeof(*fl));
-	memset(fx, 0, sizeof(*fx));
-	params[0] = host;
-	params[1] = slug;
-	/* The executor's own statements, so that the plan is the one it would make. */
-	if (cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_FLOWS_BY_SLUG, 2, params) != CU_OK)
+	*link_out = NULL;
+	*expires_out = 0;
+	cu_api_errors_init(&e, cx);
+	host = host_name(cx);
+	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_USERS_RECOVERY_FLOW, 1, &host);
+	if (err != CU_OK) {
+		cu_api_db_fail(cx, err);
 		return -1;
-	if (PQntuples(res) != 1)
-		return 0;
-	fl->fl_uuid = cu_db_value(res, 0, 0);
-	fl->fl_slug = cu_db_value(res, 0, 1);
-	fl->fl_name = cu_db_value(res, 0, 2);
-	fl->fl_title = cu_db_value(res, 0, 3);
-	fl->fl_designation = cu_db_value(res, 0, 4);
-	fl->fl_authentication = cu_db_value(res, 0, 5);
-	fl->fl_denied_action = cu_db_value(res, 0, 6);
-	fl->fl_layout = cu_db_value(res, 0, 7);
-	fl->fl_background = cu_db_value(res, 0, 8);
-	fl->fl_policy_engine_mode = cu_db_value(res, 0, 9);
-	fl->fl_serial = strtoll(cu_db_value(res, 0, 10), NULL, 10);
-	has_policies = strcmp(cu_db_value(res, 0, 12), "t") == 0;
-
-	row = json_object_new_object();
-	cu_json_set_string(row, "name", fl->fl_name);
-	cu_json_set_string(row, "title", fl->fl_title);
-	cu_json_set_string(row, "designation", fl->fl_designation);
-	cu_json_set_string(row, "authentication", fl->fl_authentication);
-	cu_json_set_string(row, "denied_action", fl->fl_denied_action);
-	cu_json_set_string(row, "layout", fl->fl_layout);
-	cu_json_set_string(row, "background", fl->fl_background);
-	cu_json_set_string(row, "policy_engine_mode", fl->fl_policy_engine_mode);
-	cu_json_set_string(row, "brand_background", cu_db_value(res, 0, 11));
-	cu_json_set_bool(row, "has_policies", has_policies);
-	plan = cu_json_object(cx->cx_arena);
-	cu_json_set_string(plan, "flow", fl->fl_uuid);
-	cu_json_set_string(plan, "slug", fl->fl_slug);
-	cu_json_set_int(plan, "serial", fl->fl_serial);
-	cu_json_set(plan, "flow_row", row);
-	cu_json_set_string(plan, "query", "");
-	stages = json_object_new_array();
-	cu_json_set(plan, "stages", stages);
-	ctx = json_object_new_object();
-	cu_json_set_int(ctx, "pending_user", strtoll(id, NULL, 10));
-	cu_json_set(plan, "context", ctx);
-
-	fx->fx_cx = cx;
-	fx->fx_flow = fl;
-	fx->fx_plan = plan;
-	fx->fx_context = ctx;
-	/* An inactive user is no pending user to the executor either. */
-	switch (cu_auth_load_user(cx, strtoll(id, NULL, 10), &fx->fx_pending_user)) {
+	}
+	if (PQntuples(res) != 1) {
+		cu_api_reject(cx, &e, NULL, RECOVERY_NO_FLOW);
+		return -1;
+	}
+	slug = cu_db_value(res, 0, 0);
+	if (dur != NULL && cu_config_timedelta(dur, &seconds) != 0) {
+		cu_api_reject(cx, &e, "token_duration",
+		              cu_arena_printf(
+		                  cx->cx_arena,
+		                  "%s is not in the correct format of 'hours=3;minutes=1'.", dur));
+		return -1;
+	}
+	if (seconds > RECOVERY_LATEST - (long long)time(NULL)) {
+		cu_api_reject(cx, &e, "token_duration",
+		              "Ensure the link expires before the year 10000.");
+		return -1;
+	}
+	if ((origin = link_origin(cx)) == NULL) {
+		cu_db_rollback(cx->cx_db);
+		cu_ctx_error(cx, 400, "Invalid Host header.");
+		return -1;
+	}
+	err = cu_flow_token_for_user(cx, slug, strtoll(id, NULL, 10), recovery_skipped, seconds,
+	                             &key, expires_out);
+	switch (err) {
 	case CU_OK:
 		break;
-	case CU_ERR_NOT_FOUND:
-		fx->fx_pending_user = NULL;
-		break;
+	case CU_ERR_NOT_FOUND: /* gone since the brand named it */
+		cu_api_reject(cx, &e, NULL, RECOVERY_NO_FLOW);
+		return -1;
+	case CU_ERR_DENIED:
+		cu_api_reject(cx, &e, NULL, RECOVERY_NOT_APPLICABLE);
+		return -1;
 	default:
+		cu_api_db_fail(cx, err);
 		return -1;
 	}
-	if (strcmp(fl->fl_authentication, "none") != 0 &&
-	    strcmp(fl->fl_authentication, "require_unauthenticated") != 0)
-		return 0;
-	if (has_policies) {
-		r = cu_flow_policies_pass(fx, fl->fl_uuid, fl->fl_policy_engine_mode, NULL);
-		if (r <= 0)
-			return r;
-	}
-	params[0] = fl->fl_uuid;
-	if (cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_FLOWS_BINDINGS, 1, params) !=
-	    CU_OK)
-		return -1;
-	n = PQntuples(res);
-	for (i = 0; i < n; i++) {
-		struct json_object *s, *config = NULL;
-		const char *cfg = cu_db_value(res, i, 4), *type = cu_db_value(res, i, 3);
-		int bound = strcmp(cu_db_value(res, i, 9), "t") == 0;
+	*link_out = cu_arena_printf(
+	    cx->cx_arena, "%s%s", origin,
+	    cu_flow_interface_url(cx, slug, cu_arena_printf(cx->cx_arena, "flow_token=%s", key)));
+	return 0;
+}
 
-		if (strcmp(cu_db_value(res, i, 5), "t") == 0 && bound) {
-			r = cu_flow_policies_pass(fx, cu_db_value(res, i, 0),
-			                          cu_db_value(res, i, 7), NULL);
-			if (r < 0)
-				return -1;
-			if (r == 0)
-				continue;
-		}
-		if (cu_json_parse(cx->cx_arena, cfg, strlen(cfg), &config) != CU_OK ||
-		    config == NULL)
-			config = cu_json_object(cx->cx_arena);
-		s = json_object_new_object();
-		cu_json_set_string(s, "binding", cu_db_value(res, i, 0));
-		cu_json_set_string(s, "stage", cu_db_value(res, i, 1));
-		cu_json_set_string(s, "name", cu_db_value(res, i, 2));
-		cu_json_set_string(s, "type", type);
-		cu_json_set(s, "config", json_object_get(config));
-		cu_json_set_bool(s, "re_evaluate", strcmp(cu_db_value(res, i, 6), "t") == 0);
-		cu_json_set_string(s, "mode", cu_db_value(res, i, 7));
-		cu_json_set_string(s, "invalid_response_action", cu_db_value(res, i, 8));
-		cu_json_set_bool(s, "has_policies", bound);
-		json_object_array_add(stages, s);
-		if (leading && recovery_skipped(type))
-			index++;
-		else
-			leading = 0;
+/* The user with id for a recovery link: username, name and email; NULL having answered 404. */
+static PGresult *
+recovery_user(struct cu_ctx *cx, const char *id)
+{
+	PGresult *res = NULL;
+	enum cu_err err;
+
+	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_USERS_MAIL_TARGET, 1, &id);
+	if (err != CU_OK) {
+		cu_ctx_fail(cx, err, "The database");
+		return NULL;
 	}
-	cu_json_set_int(plan, "index", index);
-	return 1;
+	if (PQntuples(res) != 1) {
+		cu_ctx_error(cx, 404, RECOVERY_NO_USER);
+		return NULL;
+	}
+	return res;
+}
+
+/* A recovery link shown to the admin who asked for it (authentik's recovery). */
+void
+cu_api_users_recovery(struct cu_ctx *cx)
+{
+	struct json_object *body = NULL, *o;
+	struct cu_api_errors e;
+	const char *id, *dur = NULL, *link = NULL;
+	long long expires;
+
+	if (cu_api_login(cx) != 0)
+		return;
+	if ((id = id_param(cx)) == NULL) {
+		cu_ctx_error(cx, 404, RECOVERY_NO_USER);
+		return;
+	}
+	if (cu_api_require(cx, "authentik_core.reset_user_password", id) != 0 ||
+	    cu_api_body(cx, &body) != 0)
+		return;
+	cu_api_errors_init(&e, cx);
+	(void)cu_api_field_string(&e, body, "token_duration", 256, 0, 0, &dur);
+	if (cu_api_errors_any(&e)) {
+		cu_api_errors_send(cx, &e);
+		return;
+	}
+	if (recovery_user(cx, id) == NULL || recovery_link(cx, id, dur, &link, &expires) != 0)
+		return;
+	cu_log(CU_LOG_INFO, "recovery_link_created", CU_LS("user", id));
+	o = cu_json_object(cx->cx_arena);
+	cu_json_set_string(o, "link", link);
+	cu_ctx_json(cx, 200, o);
 }
 
 /*
- * Mails the user a recovery link (authentik's recovery_email): the link is a flow token for the
- * brand's recovery flow, and the mail a task for the worker, written together. No audit event:
- * authentik records none for flow tokens, which it manages internally.
+ * Mails the user a recovery link (authentik's recovery_email): the link is the one recovery/
+ * shows, and the mail a task for the worker, written together.
  */
 void
 cu_api_users_recovery_email(struct cu_ctx *cx)
 {
 	struct json_object *body = NULL, *args, *vars;
 	struct cu_api_errors e;
-	struct cu_flow fl;
-	struct cu_flow_exec fx;
-	const char *id, *stage = NULL, *dur = NULL, *host, *origin, *key = NULL;
-	const char *username, *name, *email, *subject, *template, *slug;
-	long long seconds = RECOVERY_EXPIRY_S;
+	const char *id, *stage = NULL, *dur = NULL, *link = NULL;
+	const char *username, *name, *email, *subject, *template;
+	long long expires_at = 0;
 	char message_id[37], expires[64];
 	time_t until;
 	struct tm tm;
@@ -1010,7 +897,7 @@ cu_api_users_recovery_email(struct cu_ctx *cx)
 	if (cu_api_login(cx) != 0)
 		return;
 	if ((id = id_param(cx)) == NULL) {
-		cu_ctx_error(cx, 404, "No User matches the given query.");
+		cu_ctx_error(cx, 404, RECOVERY_NO_USER);
 		return;
 	}
 	if (cu_api_require(cx, "authentik_core.reset_user_password", id) != 0 ||
@@ -1024,15 +911,8 @@ cu_api_users_recovery_email(struct cu_ctx *cx)
 		cu_api_errors_send(cx, &e);
 		return;
 	}
-	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_USERS_MAIL_TARGET, 1, &id);
-	if (err != CU_OK) {
-		cu_ctx_fail(cx, err, "The database");
+	if ((res = recovery_user(cx, id)) == NULL)
 		return;
-	}
-	if (PQntuples(res) != 1) {
-		cu_ctx_error(cx, 404, "No User matches the given query.");
-		return;
-	}
 	username = cu_db_value(res, 0, 0);
 	name = cu_db_value(res, 0, 1);
 	email = cu_db_value(res, 0, 2);
@@ -1061,83 +941,33 @@ cu_api_users_recovery_email(struct cu_ctx *cx)
 	}
 	subject = cu_db_value(res, 0, 0);
 	template = cu_db_value(res, 0, 1);
-	host = host_name(cx);
-	err = cu_db_exec(cx->cx_db, cx->cx_arena, &res, CU_DB_STMT_USERS_RECOVERY_FLOW, 1, &host);
-	if (err != CU_OK) {
-		cu_ctx_fail(cx, err, "The database");
-		return;
-	}
-	if (PQntuples(res) != 1) {
-		cu_api_error(&e, NULL, RECOVERY_NO_FLOW);
-		cu_api_errors_send(cx, &e);
-		return;
-	}
-	slug = cu_db_value(res, 0, 0);
-	if (dur != NULL && cu_config_timedelta(dur, &seconds) != 0) {
-		cu_api_error(&e, "token_duration",
-		             cu_arena_printf(
-		                 cx->cx_arena,
-		                 "%s is not in the correct format of 'hours=3;minutes=1'.", dur));
-		cu_api_errors_send(cx, &e);
-		return;
-	}
-	if (seconds > RECOVERY_LATEST - (long long)time(NULL)) {
-		cu_api_error(&e, "token_duration",
-		             "Ensure the link expires before the year 10000.");
-		cu_api_errors_send(cx, &e);
-		return;
-	}
-	/* The caller may make recovery links for this user anyway (recovery/): the link may point
-	 * at the host they reach custos by, once it is a plain host name. */
-	if ((origin = link_origin(cx)) == NULL) {
-		cu_ctx_error(cx, 400, "Invalid Host header.");
-		return;
-	}
-	switch (recovery_plan(cx, host, slug, id, &fl, &fx)) {
-	case 1:
-		break;
-	case 0:
-		cu_api_error(&e, NULL, RECOVERY_NOT_APPLICABLE);
-		cu_api_errors_send(cx, &e);
-		return;
-	default:
-		cu_ctx_fail(cx, CU_ERR_UNAVAILABLE, "The database");
-		return;
-	}
-	until = time(NULL) + (time_t)seconds;
-	if (gmtime_r(&until, &tm) == NULL ||
-	    strftime(expires, sizeof(expires), "%Y-%m-%d %H:%M UTC", &tm) == 0)
-		expires[0] = '\0';
 	/* The link and the mail that carries it exist together or not at all: the worker sends
 	 * what this transaction committed (lib/tasks.h). */
 	if ((err = cu_db_begin(cx->cx_db)) != CU_OK) {
 		cu_ctx_fail(cx, err, "The database");
 		return;
 	}
-	err = cu_flow_token_create(&fx, seconds, 0, &key);
-	if (err == CU_OK) {
-		args = cu_json_object(cx->cx_arena);
-		vars = json_object_new_object();
-		cu_json_set_string(args, "to", email);
-		cu_json_set_string(args, "to_name", name);
-		cu_json_set_string(args, "template",
-		                   template[0] != '\0' ? template : RECOVERY_TEMPLATE);
-		/* The template's own Subject line applies when the stage names none. */
-		if (subject[0] != '\0')
-			cu_json_set_string(args, "subject", subject);
-		cu_json_set_string(
-		    vars, "url",
-		    cu_arena_printf(
-		        cx->cx_arena, "%s%s", origin,
-		        cu_flow_interface_url(
-		            cx, fl.fl_slug, cu_arena_printf(cx->cx_arena, "flow_token=%s", key))));
-		cu_json_set_string(vars, "user_name", name[0] != '\0' ? name : username);
-		cu_json_set_string(vars, "username", username);
-		cu_json_set_string(vars, "expires", expires);
-		cu_json_set(args, "vars", vars);
-		err = cu_tasks_enqueue(cx->cx_db, cx->cx_arena, CU_ACTOR_SEND_MAIL,
-		                       cu_json_text(args, NULL), NULL, 0, message_id);
-	}
+	if (recovery_link(cx, id, dur, &link, &expires_at) != 0)
+		return;
+	until = (time_t)expires_at;
+	if (gmtime_r(&until, &tm) == NULL ||
+	    strftime(expires, sizeof(expires), "%Y-%m-%d %H:%M UTC", &tm) == 0)
+		expires[0] = '\0';
+	args = cu_json_object(cx->cx_arena);
+	vars = json_object_new_object();
+	cu_json_set_string(args, "to", email);
+	cu_json_set_string(args, "to_name", name);
+	cu_json_set_string(args, "template", template[0] != '\0' ? template : RECOVERY_TEMPLATE);
+	/* The template's own Subject line applies when the stage names none. */
+	if (subject[0] != '\0')
+		cu_json_set_string(args, "subject", subject);
+	cu_json_set_string(vars, "url", link);
+	cu_json_set_string(vars, "user_name", name[0] != '\0' ? name : username);
+	cu_json_set_string(vars, "username", username);
+	cu_json_set_string(vars, "expires", expires);
+	cu_json_set(args, "vars", vars);
+	err = cu_tasks_enqueue(cx->cx_db, cx->cx_arena, CU_ACTOR_SEND_MAIL,
+	                       cu_json_text(args, NULL), NULL, 0, message_id);
 	if (cu_api_commit(cx, err) != 0)
 		return;
 	if (cx->cx_cache != NULL)

@@ -39,7 +39,8 @@
 	  "AND expires > now() AND flow = $2 RETURNING plan, user_id")                             \
 	X(FLOWS_TOKEN_CREATE, 5,                                                                   \
 	  "INSERT INTO flow_tokens (key_digest, flow, user_id, plan, expires) "                    \
-	  "VALUES ($1, $2, $3, $4::jsonb, now() + make_interval(secs => $5::bigint))")             \
+	  "VALUES ($1, $2, $3, $4::jsonb, now() + make_interval(secs => $5::bigint)) "             \
+	  "RETURNING floor(extract(epoch FROM expires))::bigint")                                  \
 	X(FLOWS_LAUNCH_URL, 1,                                                                     \
 	  "SELECT 1 FROM applications WHERE meta_launch_url ~ '^https?://[^/?#]+' "                \
 	  "AND left($1, length(meta_launch_url)) = meta_launch_url "                               \

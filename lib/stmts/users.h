@@ -95,13 +95,6 @@
 	X(USERS_SET_PASSWORD, 2,                                                                               \
 	  "UPDATE users SET password = $2, password_change_date = now(), last_updated = now() "                \
 	  "WHERE id = $1::bigint")                                                                             \
-	X(USERS_UID, 1, "SELECT " CU_SQL_USER_UID("$1::bigint"))                                               \
-	X(USERS_RECOVERY_TOKEN, 5,                                                                             \
-	  "INSERT INTO tokens (identifier, key, key_digest, intent, user_id, description, "                    \
-	  "expiring, expires) VALUES ($1, $2, $3, 'recovery', $4::bigint, '', true, now() + "                  \
-	  "$5::interval) ON CONFLICT (identifier) DO UPDATE SET key = excluded.key, key_digest = "             \
-	  "excluded.key_digest, intent = 'recovery', user_id = excluded.user_id, expiring = true, "            \
-	  "expires = excluded.expires RETURNING uuid, (xmax = 0)")                                             \
 	X(USERS_PATHS, 3,                                                                                      \
 	  "SELECT coalesce(json_agg(p ORDER BY p), '[]')::text FROM (SELECT DISTINCT u.path AS p "             \
 	  "FROM users u WHERE ($2::boolean OR u.id::text IN (SELECT user_perm_objects($1::bigint, "            \
@@ -147,8 +140,9 @@
 	  "VALUES ($1, $2, $3, 'app_password', $4::bigint, $5::boolean, coalesce($6::timestamptz, "            \
 	  "now() + interval '360 days')) RETURNING uuid::text")                                                \
 	X(USERS_TOKEN_TAKEN, 1, "SELECT 1 FROM tokens WHERE identifier = $1")                                  \
-	/* recovery_email/: the user the mail is for, the email stage ($1) whose subject and                   \
-	 * template it takes, and the slug of the recovery flow of the brand of host $1 */                     \
+	/* recovery/ and recovery_email/: the user the link is for, the email stage ($1) whose                 \
+	 * subject and template the mail takes, and the slug of the recovery flow of the brand of              \
+	 * host $1 */                                                                                          \
 	X(USERS_MAIL_TARGET, 1, "SELECT username, name, email FROM users WHERE id = $1::bigint")               \
 	X(USERS_EMAIL_STAGE, 1,                                                                                \
 	  "SELECT coalesce(config ->> 'subject', ''), coalesce(config ->> 'template', '') FROM stages "        \

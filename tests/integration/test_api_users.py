@@ -3,10 +3,12 @@ import hashlib
 import json
 import secrets
 import threading
+import urllib.parse
 
+import argon2
 import pytest
 
-from conftest import create_user, events_for, sql
+from conftest import FlowClient, create_user, events_for, login_flow_make, login_user, sql
 
 U = "core/users/"
 
@@ -271,20 +273,136 @@ def test_set_password(admin, as_user):
     assert secret not in admin.get(U + "%d/" % u["pk"]).text
 
 
-def test_recovery(admin, as_user):
+RECOVERY_FLOW = "default-recovery-flow"
+RECOVERY_PASSWORD = "a passphrase from the recovery link"
+NO_RECOVERY_FLOW = {"non_field_errors": ["No recovery flow set."]}
+
+
+def flow_uuid(slug):
+    return sql("SELECT flow_uuid::text FROM flows WHERE slug = %s", slug)[0][0]
+
+
+@pytest.fixture
+def recovery_brand():
+    """The brand of the host the tests reach the stack by (127.0.0.1), with the default recovery
+    flow (identification, email, new password, user write, login); yields its uuid."""
+    (pk,), = sql("INSERT INTO brands (domain, flow_recovery) VALUES ('127.0.0.1', %s) "
+                 "RETURNING brand_uuid::text", flow_uuid(RECOVERY_FLOW))
+    yield pk
+    sql("DELETE FROM brands WHERE brand_uuid = %s", pk)
+
+
+def recovery_written(uid):
+    """(flow tokens of the user, tokens of the user: create_user gives each an API token)."""
+    return (sql("SELECT count(*) FROM flow_tokens WHERE user_id = %s", uid)[0][0],
+            sql("SELECT count(*) FROM tokens WHERE user_id = %s", uid)[0][0])
+
+
+def link_key(lighttpd, slug, link):
+    prefix = "%s/if/flow/%s/?flow_token=" % (lighttpd, slug)
+    assert link.startswith(prefix), link
+    return link[len(prefix):]
+
+
+def test_recovery(admin, as_user, lighttpd, recovery_brand):
     u = mk(admin)
     api, _ = as_user()
     assert api.post(U + "%d/recovery/" % u["pk"], json={}).status_code == 403
     r = admin.post(U + "%d/recovery/" % u["pk"], json={})
-    assert r.status_code == 200
-    link = r.json()["link"]
-    key = link.rstrip("/").rsplit("/", 1)[1]
-    assert "/recovery/use-token/" in link
-    row = sql("SELECT intent, user_id, expires - now() < interval '31 minutes', key_digest FROM tokens WHERE key = %s", key)
-    assert row and row[0][0] == "recovery" and row[0][1] == u["pk"] and row[0][2]
-    assert row[0][3] == hashlib.sha256(key.encode()).hexdigest()
-    assert admin.post(U + "%d/recovery/" % u["pk"], json={"token_duration": "bad"}).status_code == 400
+    assert r.status_code == 200, r.text
+    assert list(r.json()) == ["link"]
+    key = link_key(lighttpd, RECOVERY_FLOW, r.json()["link"])
+    # A flow token for the recovery flow, valid for authentik's default 30 minutes, and no API
+    # token: the link is only good for that flow.
+    row = sql("SELECT user_id, flow::text, extract(epoch FROM expires - now()), used FROM "
+              "flow_tokens WHERE key_digest = %s", hashlib.sha256(key.encode()).hexdigest())
+    assert row and row[0][0] == u["pk"] and row[0][1] == flow_uuid(RECOVERY_FLOW)
+    assert 29 * 60 < row[0][2] <= 30 * 60 and row[0][3] is None
+    assert recovery_written(u["pk"]) == (1, 0)
+    # Each request makes a link of its own.
+    again = link_key(lighttpd, RECOVERY_FLOW,
+                     admin.post(U + "%d/recovery/" % u["pk"], json={}).json()["link"])
+    assert again != key and recovery_written(u["pk"]) == (2, 0)
     assert admin.post(U + "999999999/recovery/", json={}).status_code == 404
+
+
+def test_recovery_link_sets_a_new_password(admin, lighttpd, recovery_brand):
+    uid, username = login_user("the forgotten one")
+    r = admin.post(U + "%d/recovery/" % uid, json={})
+    assert r.status_code == 200, r.text
+    link = r.json()["link"]
+    query = urllib.parse.urlparse(link).query
+    assert list(urllib.parse.parse_qs(query)) == ["flow_token"]
+
+    # In a browser that never saw the flow, the link knows the user and stands for the
+    # address: the flow starts at the new password.
+    fc = FlowClient(lighttpd, RECOVERY_FLOW, query=query)
+    ch = fc.get()
+    assert ch["component"] == "ak-stage-prompt", ch
+    assert fc.plan()["context"]["pending_user"] == uid
+    ch = fc.post({"component": "ak-stage-prompt", "password": RECOVERY_PASSWORD,
+                  "password_repeat": RECOVERY_PASSWORD})
+    assert ch["component"] == "xak-flow-redirect", ch
+    pw = sql("SELECT password FROM users WHERE id = %s", uid)[0][0]
+    assert argon2.PasswordHasher().verify(pw[len("argon2"):], RECOVERY_PASSWORD)
+    assert fc.me() == username
+    key = link_key(lighttpd, RECOVERY_FLOW, link)
+    assert sql("SELECT used IS NOT NULL FROM flow_tokens WHERE key_digest = %s",
+               hashlib.sha256(key.encode()).hexdigest())[0][0] is True
+
+    # Once only: the same link in another browser starts the flow from its beginning, as
+    # nobody in particular.
+    other = FlowClient(lighttpd, RECOVERY_FLOW, query=query)
+    ch = other.get()
+    assert ch["component"] == "ak-stage-identification", ch
+    assert (other.plan()["context"] or {}).get("pending_user") is None
+    assert other.me() is None
+
+
+def test_recovery_token_duration(admin, lighttpd, recovery_brand):
+    uid, _ = create_user()
+    _, api_tokens = recovery_written(uid)
+    path = U + "%d/recovery/" % uid
+    r = admin.post(path, json={"token_duration": "hours=2;minutes=30"})
+    assert r.status_code == 200, r.text
+    link_key(lighttpd, RECOVERY_FLOW, r.json()["link"])
+    (left,), = sql("SELECT extract(epoch FROM expires - now()) FROM flow_tokens WHERE user_id = %s", uid)
+    assert 149 * 60 < left <= 150 * 60
+    for body, want in (
+            ({"token_duration": "bad"},
+             {"token_duration": ["bad is not in the correct format of 'hours=3;minutes=1'."]}),
+            ({"token_duration": "weeks=1000000"},
+             {"token_duration": ["Ensure the link expires before the year 10000."]}),
+            ({"token_duration": 3}, {"token_duration": ["Not a valid string."]})):
+        r = admin.post(path, json=body)
+        assert (r.status_code, r.json()) == (400, want), r.text
+    assert recovery_written(uid) == (1, api_tokens)
+
+
+def test_recovery_without_recovery_flow_writes_nothing(admin, recovery_brand):
+    uid, _ = create_user()
+    before = recovery_written(uid)
+    sql("UPDATE brands SET flow_recovery = NULL WHERE brand_uuid = %s", recovery_brand)
+    r = admin.post(U + "%d/recovery/" % uid, json={})
+    assert (r.status_code, r.json()) == (400, NO_RECOVERY_FLOW), r.text
+    # Told before the duration is read, as authentik does.
+    r = admin.post(U + "%d/recovery/" % uid, json={"token_duration": "bad"})
+    assert (r.status_code, r.json()) == (400, NO_RECOVERY_FLOW), r.text
+    assert recovery_written(uid) == before and before[0] == 0
+
+
+def test_recovery_flow_not_applicable_writes_nothing(admin, recovery_brand):
+    uid, _ = create_user()
+    before = recovery_written(uid)
+    # A flow only a signed-in browser may run cannot be started from a link.
+    closed, _ = login_flow_make([("dummystage", {})], designation="recovery",
+                                authentication="require_authenticated")
+    sql("UPDATE brands SET flow_recovery = %s WHERE brand_uuid = %s", flow_uuid(closed),
+        recovery_brand)
+    r = admin.post(U + "%d/recovery/" % uid, json={})
+    assert r.status_code == 400
+    assert r.json() == {"non_field_errors": ["Recovery flow not applicable to user"]}
+    assert recovery_written(uid) == before and before[0] == 0
 
 
 def test_paths(admin, as_user):
