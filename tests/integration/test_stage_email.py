@@ -30,6 +30,25 @@ def loopback_brand():
     sql("DELETE FROM brands WHERE brand_uuid = %s", pk)
 
 
+ADDRESSES = []
+
+
+@pytest.fixture(autouse=True)
+def drop_queued_mail():
+    """Mail a test queued and no SMTP server of its own took stays out of later tests' servers
+    (test_worker_mail.py counts what its server receives)."""
+    yield
+    sql("DELETE FROM tasks WHERE actor_name = %s AND args ->> 'to' = ANY(%s)", SEND_MAIL, ADDRESSES)
+    del ADDRESSES[:]
+
+
+def address(prefix):
+    """A fresh address whose mail drop_queued_mail clears after the test."""
+    email = "%s-%s@example.com" % (prefix, secrets.token_hex(4))
+    ADDRESSES.append(email)
+    return email
+
+
 def recovery_flow(email_config=None):
     """identification (username) -> email -> prompt (password twice) -> user_write -> login."""
     slug, stages = login_flow_make([
@@ -70,7 +89,7 @@ def wait_mails(handler, n, timeout=30):
 def test_recovery_link_end_to_end(base, smtp, own_worker):  # noqa: F811
     handler, port = smtp()
     own_worker(port)
-    email = "rec-%s@example.com" % secrets.token_hex(4)
+    email = address("rec")
     uid, username = login_user(PASSWORD, email=email, name="Rita Recovery")
     # Someone (the user, or whoever took the old password) is logged in somewhere.
     lslug, _ = login_flow_make([("identificationstage", {"user_fields": ["username"]}),
@@ -126,7 +145,7 @@ def first_link(email):
 
 
 def test_expired_and_other_flow_links_fail(base):
-    email = "exp-%s@example.com" % secrets.token_hex(4)
+    email = address("exp")
     _, username = login_user(PASSWORD, email=email)
     slug = recovery_flow()
     other = recovery_flow()
@@ -148,7 +167,7 @@ def test_expired_and_other_flow_links_fail(base):
 
 
 def test_token_expiry_from_config(base):
-    email = "ttl-%s@example.com" % secrets.token_hex(4)
+    email = address("ttl")
     _, username = login_user(PASSWORD, email=email)
     slug = recovery_flow({"token_expiry": "minutes=7"})
     start_recovery(base, slug, username)
@@ -158,7 +177,7 @@ def test_token_expiry_from_config(base):
 
 
 def test_unknown_user_looks_the_same_and_gets_nothing(base):
-    email = "known-%s@example.com" % secrets.token_hex(4)
+    email = address("known")
     _, username = login_user(PASSWORD, email=email)
     slug = recovery_flow()
     _, known = start_recovery(base, slug, username)
@@ -178,7 +197,7 @@ def test_unknown_user_looks_the_same_and_gets_nothing(base):
 
 
 def test_resend_is_capped(base):
-    email = "cap-%s@example.com" % secrets.token_hex(4)
+    email = address("cap")
     _, username = login_user(PASSWORD, email=email)
     slug = recovery_flow({"recovery_max_attempts": 2, "recovery_cache_timeout": "minutes=3"})
     fc, ch = start_recovery(base, slug, username)
@@ -210,8 +229,8 @@ def test_account_confirmation_activates(base):
     data_prompt_fields(stages[0], [data_prompt_make("username", order=0),
                                    data_prompt_make("email", type="email", order=1),
                                    data_prompt_make("password", type="password", order=2)])
-    name = "conf-" + secrets.token_hex(4)
-    email = name + "@example.com"
+    email = address("conf")
+    name = email.split("@")[0]
     fc = FlowClient(base, slug)
     fc.get()
     ch = fc.post({"component": "ak-stage-prompt", "username": name, "email": email,
@@ -239,11 +258,12 @@ def test_without_activation_the_account_stays_inactive(base):
     ], designation="enrollment")
     data_prompt_fields(stages[0], [data_prompt_make("username", order=0),
                                    data_prompt_make("email", type="email", order=1)])
-    name = "noact-" + secrets.token_hex(4)
+    email = address("noact")
+    name = email.split("@")[0]
     fc = FlowClient(base, slug)
     fc.get()
-    fc.post({"component": "ak-stage-prompt", "username": name, "email": name + "@example.com"})
-    (args,) = mail_tasks(name + "@example.com")
+    fc.post({"component": "ak-stage-prompt", "username": name, "email": email})
+    (args,) = mail_tasks(email)
     fresh = FlowClient(base, slug, query=link_query(args["vars"]["url"]))
     assert fresh.get()["component"] == "ak-stage-dummy"
     assert sql("SELECT is_active FROM users WHERE username = %s", name)[0][0] is False
@@ -257,12 +277,13 @@ def test_no_pending_user_is_denied(base):
 
 
 def test_context_email_overrides_address(base):
+    ADDRESSES.append("old@example.com")
     uid, _ = create_user(email="old@example.com")
     slug, _ = login_flow_make([("dummystage", {}), ("emailstage", {}), ("dummystage", {})],
                               designation="recovery")
     fc = FlowClient(base, slug)
     fc.get()
-    override = "new-%s@example.com" % secrets.token_hex(4)
+    override = address("new")
     fc.set_context(pending_user=uid, email=override)
     assert fc.post({"component": "ak-stage-dummy"})["component"] == "ak-stage-email"
     assert not mail_tasks("old@example.com")
@@ -278,7 +299,7 @@ def test_link_host_must_be_a_brand_domain(base):
     (pk,), = sql("INSERT INTO brands (domain) VALUES (%s) RETURNING brand_uuid", domain)
     try:
         slug = recovery_flow()
-        email = "poison-%s@example.com" % secrets.token_hex(4)
+        email = address("poison")
         _, username = login_user(PASSWORD, email=email)
         fc = FlowClient(base, slug, host="evil-%s.example" % secrets.token_hex(4))
         fc.get()
