@@ -216,12 +216,13 @@ secret_ok(const struct cu_oauth2_provider *p, const char *secret)
 	       cu_crypto_ct_eq(p->op_client_secret, n, secret, strlen(secret));
 }
 
-/* The provider of the request, current as of now (one indexed read when cached). */
+/* The provider of the request, current as of now (one indexed read when cached; fresh reads
+ * it all again, after something the cache said was found changed). 0, or -1 having answered. */
 static int
-provider_checked(struct cu_ctx *cx, const struct cu_oauth2_token_request *tr,
+provider_checked(struct cu_ctx *cx, const struct cu_oauth2_token_request *tr, int fresh,
                  const struct cu_oauth2_provider **p)
 {
-	enum cu_err err = cu_oauth2_provider_by_client_id(cx, tr->tr_client_id, 0, p);
+	enum cu_err err = cu_oauth2_provider_by_client_id(cx, tr->tr_client_id, fresh, p);
 
 	if (err == CU_ERR_NOT_FOUND || err == CU_ERR_INVALID) {
 		cu_log(CU_LOG_WARNING, "oauth2_unknown_client", CU_LB("basic", tr->tr_basic));
@@ -392,15 +393,8 @@ cc_generated(struct cu_ctx *cx, const struct cu_oauth2_token_request *tr,
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (attempt > 0) {
 			/* Something the cache said has changed: read it all again. */
-			err = cu_oauth2_provider_by_client_id(cx, tr->tr_client_id, 1, &p);
-			if (err == CU_ERR_NOT_FOUND) {
-				fail(cx, "invalid_client", NULL);
+			if (provider_checked(cx, tr, 1, &p) != 0)
 				return;
-			}
-			if (err != CU_OK) {
-				fail_err(cx, err);
-				return;
-			}
 			if (!secret_ok(p, tr->tr_client_secret)) {
 				fail(cx, "invalid_client", NULL);
 				return;
@@ -680,12 +674,12 @@ grant_client_credentials(struct cu_ctx *cx, const struct cu_oauth2_token_request
 	enum cu_err err;
 
 	if (tr->tr_client_assertion_type != NULL) {
-		if (provider_checked(cx, tr, &p) == 0)
+		if (provider_checked(cx, tr, 0, &p) == 0)
 			cc_assertion(cx, tr, p);
 		return;
 	}
 	if (tr->tr_username != NULL) {
-		if (provider_checked(cx, tr, &p) != 0 || client_ok(cx, p, tr, 0) != 0)
+		if (provider_checked(cx, tr, 0, &p) != 0 || client_ok(cx, p, tr, 0) != 0)
 			return;
 		cc_app_password(cx, tr, p, tr->tr_username, tr->tr_password);
 		return;
@@ -709,7 +703,7 @@ grant_client_credentials(struct cu_ctx *cx, const struct cu_oauth2_token_request
 		return;
 	}
 	/* A new secret the cache has not seen yet, or authentik's base64 "user:password". */
-	if (provider_checked(cx, tr, &p) != 0)
+	if (provider_checked(cx, tr, 0, &p) != 0)
 		return;
 	if (secret_ok(p, tr->tr_client_secret)) {
 		cc_generated(cx, tr, p);
@@ -762,7 +756,7 @@ grant_code(struct cu_ctx *cx, const struct cu_oauth2_token_request *tr)
 	PGresult *res = NULL;
 	enum cu_err err;
 
-	if (provider_checked(cx, tr, &p) != 0 || client_ok(cx, p, tr, 1) != 0)
+	if (provider_checked(cx, tr, 0, &p) != 0 || client_ok(cx, p, tr, 1) != 0)
 		return;
 	if (tr->tr_code == NULL) {
 		fail(cx, "invalid_grant", NULL);
@@ -915,7 +909,7 @@ grant_refresh(struct cu_ctx *cx, const struct cu_oauth2_token_request *tr)
 	}
 	if (confidential(p) && !secret_ok(p, tr->tr_client_secret)) {
 		/* Perhaps a new secret the cache has not seen. */
-		if (provider_checked(cx, tr, &p) != 0 || client_ok(cx, p, tr, 1) != 0)
+		if (provider_checked(cx, tr, 0, &p) != 0 || client_ok(cx, p, tr, 1) != 0)
 			return;
 		reloaded = 1;
 	}
@@ -940,15 +934,7 @@ grant_refresh(struct cu_ctx *cx, const struct cu_oauth2_token_request *tr)
 		if (strtoll(cu_db_value(res, 0, 10), NULL, 10) != p->op_serial && !reloaded) {
 			/* The provider changed since it was cached: read it, check the client
 			 * again. */
-			err = cu_oauth2_provider_by_client_id(cx, tr->tr_client_id, 1, &p);
-			if (err != CU_OK) {
-				if (err == CU_ERR_NOT_FOUND)
-					fail(cx, "invalid_client", NULL);
-				else
-					fail_err(cx, err);
-				return;
-			}
-			if (client_ok(cx, p, tr, 1) != 0)
+			if (provider_checked(cx, tr, 1, &p) != 0 || client_ok(cx, p, tr, 1) != 0)
 				return;
 			reloaded = 1;
 			attempt--;
@@ -1033,15 +1019,7 @@ grant_refresh(struct cu_ctx *cx, const struct cu_oauth2_token_request *tr)
 		/* Nothing written: the token went (a race with another use, found as reuse on the
 		 * next read) or the cache was stale. */
 		if (!reloaded) {
-			err = cu_oauth2_provider_by_client_id(cx, tr->tr_client_id, 1, &p);
-			if (err != CU_OK) {
-				if (err == CU_ERR_NOT_FOUND)
-					fail(cx, "invalid_client", NULL);
-				else
-					fail_err(cx, err);
-				return;
-			}
-			if (client_ok(cx, p, tr, 1) != 0)
+			if (provider_checked(cx, tr, 1, &p) != 0 || client_ok(cx, p, tr, 1) != 0)
 				return;
 			reloaded = 1;
 		}
@@ -1066,7 +1044,7 @@ grant_device(struct cu_ctx *cx, const struct cu_oauth2_token_request *tr)
 	/* RFC 8628 §3.4: a confidential client authenticates here. The device endpoint takes its
 	 * client_id alone, so without this whoever started a device authorization in that
 	 * client's name would get the tokens of the user who entered the code. */
-	if (provider_checked(cx, tr, &p) != 0 || client_ok(cx, p, tr, 1) != 0)
+	if (provider_checked(cx, tr, 0, &p) != 0 || client_ok(cx, p, tr, 1) != 0)
 		return;
 	if (tr->tr_device_code == NULL) {
 		fail(cx, "invalid_grant", NULL);
